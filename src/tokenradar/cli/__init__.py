@@ -1,0 +1,35 @@
+"""The ``tokenradar`` command line: one module per command group, registered here."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from tokenradar.errors import InvalidInput
+
+app = typer.Typer(
+    name="tokenradar",
+    help="Fresh, explainable scores for crypto tokens from rate-limited public APIs.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+err_console = Console(stderr=True)
+
+
+def _register() -> None:
+    # Each command module adds its commands to ``app`` on import.
+    from tokenradar.cli import commands  # noqa: F401, PLC0415 - commands import app
+
+
+def main() -> None:
+    _register()
+    try:
+        app()
+    except InvalidInput as exc:
+        # Bad addresses and bad config: a clear one-line message, no traceback.
+        err_console.print(f"[red]error:[/red] {exc}")
+        sys.exit(2)

@@ -1,0 +1,3 @@
+from tokenradar.cli import main
+
+main()

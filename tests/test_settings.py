@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tokenradar.errors import ConfigError
+from tokenradar.settings import Rate, load_settings
+
+CONTRACT_TOML = """
+[providers.dexscreener]
+base_url = "http://127.0.0.1:9000/dex"
+rate = "300/60s"
+max_batch = 30
+[providers.solana_rpc]
+url = "https://api.mainnet-beta.solana.com"
+rate = "100/10s"
+method_rate = "40/10s"
+max_in_flight = 40
+[providers.rugcheck]
+base_url = "https://api.rugcheck.xyz"
+rate = "auto"
+[providers.jupiter]
+base_url = "https://api.jup.ag"
+rate = "30/60s"
+max_batch = 50
+api_key = "secret"
+[storage]
+url = "sqlite:///tokenradar.db"
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "tokenradar.toml"
+    path.write_text(text)
+    return path
+
+
+def test_defaults_point_at_the_real_public_apis() -> None:
+    s = load_settings()
+    assert s.providers.dexscreener.base_url == "https://api.dexscreener.com"
+    assert s.providers.dexscreener.rate == Rate(300, 60)
+    assert s.providers.solana_rpc.method_rate == Rate(40, 10)
+    assert s.providers.rugcheck.rate is None  # auto
+    assert s.providers.solana_rpc.websocket_url == "wss://api.mainnet-beta.solana.com"
+
+
+def test_contract_file_loads(tmp_path: Path) -> None:
+    s = load_settings(write(tmp_path, CONTRACT_TOML))
+    assert s.providers.dexscreener.base_url == "http://127.0.0.1:9000/dex"
+    assert s.providers.jupiter.max_batch == 50
+    assert s.providers.jupiter.api_key is not None
+    assert s.providers.jupiter.api_key.get_secret_value() == "secret"
+    assert "secret" not in repr(s)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("300/60s", Rate(300, 60)),
+        ("5/1m", Rate(5, 60)),
+        ("1/2s", Rate(1, 2)),
+        ("10/s", Rate(10, 1)),
+    ],
+)
+def test_rate_forms(text: str, expected: Rate) -> None:
+    assert Rate.parse(text) == expected
+
+
+def test_environment_overrides_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOKENRADAR_PROVIDERS__DEXSCREENER__RATE", "120/60s")
+    monkeypatch.setenv("TOKENRADAR_STORAGE__URL", "postgresql://u@h:5432/db")
+    s = load_settings(write(tmp_path, CONTRACT_TOML))
+    assert s.providers.dexscreener.rate == Rate(120, 60)
+    assert s.providers.dexscreener.base_url == "http://127.0.0.1:9000/dex"  # kept from the file
+    assert s.storage.url == "postgresql://u@h:5432/db"
+
+
+@pytest.mark.parametrize(
+    ("toml", "key", "hint"),
+    [
+        ('[providers.dexscreener]\nrate = "fast"', "providers.dexscreener.rate", "300/60s"),
+        ("[providers.dexscreener]\nmax_batch = 31", "providers.dexscreener.max_batch", "30"),
+        ("[providers.jupiter]\ntimeout = -1", "providers.jupiter.timeout", "greater than 0"),
+        ('[providers.rugcheck]\nbase_url = "ftp://x"', "providers.rugcheck.base_url", "http"),
+        ('[storage]\nurl = "mysql://x"', "storage.url", "sqlite:///"),
+        ("[providers.dexscreener]\nrat = 1", "providers.dexscreener.rat", "unknown key"),
+        ("[nonsense]\nx = 1", "nonsense", "unknown key"),
+    ],
+)
+def test_bad_value_is_rejected_naming_the_key(
+    tmp_path: Path, toml: str, key: str, hint: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(write(tmp_path, toml))
+    assert info.value.key == key
+    assert hint in str(info.value)
+
+
+def test_bad_environment_value_names_the_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOKENRADAR_PROVIDERS__SOLANA_RPC__METHOD_RATE", "lots")
+    with pytest.raises(ConfigError, match=r"providers\.solana_rpc\.method_rate.*environment"):
+        load_settings()
+
+
+def test_broken_toml_and_missing_file_are_config_errors(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_settings(write(tmp_path, "[providers\n"))
+    with pytest.raises(ConfigError, match="no such file"):
+        load_settings(tmp_path / "missing.toml")
