@@ -1,0 +1,1 @@
+"""One module per upstream: request building and parsing at the boundary."""
