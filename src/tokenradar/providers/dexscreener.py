@@ -23,6 +23,7 @@ import aiohttp
 from tokenradar.clock import SYSTEM_CLOCK, Clock
 from tokenradar.domain import Facet, MarketData, TokenRef
 from tokenradar.errors import MalformedResponse
+from tokenradar.providers.batch import check_batch
 from tokenradar.providers.coerce import as_dict
 from tokenradar.providers.dexscreener_parse import (
     SOURCE,
@@ -44,18 +45,6 @@ __all__ = [
     "parse_pairs",
     "parse_profiles",
 ]
-
-
-def _check_batch(tokens: Sequence[TokenRef], max_batch: int, *, one_chain: bool) -> None:
-    if not tokens:
-        raise ValueError("no tokens given")
-    if len(tokens) > max_batch:
-        raise ValueError(f"{len(tokens)} tokens in one request; at most {max_batch} allowed")
-    if len(set(tokens)) != len(tokens):
-        raise ValueError("duplicate tokens in one request")
-    chains = {t.chain for t in tokens}
-    if one_chain and len(chains) > 1:
-        raise ValueError(f"tokens of one request must share a chain, got {sorted(chains)}")
 
 
 class DexScreenerClient:
@@ -100,7 +89,7 @@ class DexScreenerClient:
 
     async def fetch_market(self, tokens: Sequence[TokenRef]) -> list[Facet[MarketData]]:
         """One request for ≤ ``max_batch`` tokens of one chain; one facet per token, in order."""
-        _check_batch(tokens, self.max_batch, one_chain=True)
+        check_batch(tokens, provider=SOURCE, max_batch=self.max_batch, one_chain=True)
         addresses = ",".join(t.address for t in tokens)
         url = f"{self._base}/tokens/v1/{tokens[0].chain}/{addresses}"
         response = await self.http.get_json(url, endpoint="tokens", expect=list)
@@ -108,7 +97,7 @@ class DexScreenerClient:
 
     async def latest_dex_tokens(self, tokens: Sequence[TokenRef]) -> list[Facet[MarketData]]:
         """The older ``/latest/dex/tokens`` endpoint; tokens may span chains."""
-        _check_batch(tokens, self.max_batch, one_chain=False)
+        check_batch(tokens, provider=SOURCE, max_batch=self.max_batch)
         addresses = ",".join(t.address for t in tokens)
         url = f"{self._base}/latest/dex/tokens/{addresses}"
         response = await self.http.get_json(url, endpoint="tokens", expect=dict)

@@ -1,0 +1,187 @@
+"""RugCheck client: the risk facet, one ``GET /v1/tokens/{mint}/report`` per token.
+
+RugCheck has no batch endpoint (``max_batch`` is 1). :meth:`RugCheckClient.fetch_risk`
+still takes a sequence, so every client looks the same to the engine, and sends
+one request per token, one after the other (each through ``gate("report")``);
+a failure stops the loop and propagates, because the lane retries whole batches.
+With the default ``max_batch = 1`` the lane sends exactly one token per call.
+
+Quirks handled by :func:`parse_report`:
+
+- top-level ``mintAuthority``/``freezeAuthority`` are null or an *account
+  object* (lamports, owner, ...), while ``token.mintAuthority`` is the
+  authority's address as a string: the authority is read from ``token``.
+- integers beyond 2**53 (``token.supply``, ``rentEpoch`` = 2**64-1): orjson
+  decodes them exactly up to 2**64-1 (beyond that as floats); nothing here
+  needs them beyond int.
+- ``totalHolders`` is 0 for big tokens RugCheck has not counted (TRUMP, aura
+  in the fixtures): 0 holders of a traded token is "unknown", so it becomes None.
+- ``lp_locked_pct`` is the ``lp.lpLockedPct`` of the market with the most USD
+  liquidity (``lp.baseUSD + lp.quoteUSD``): the pool a buyer actually trades
+  against. Not the maximum over markets: in every real report some dust pool is
+  100 % locked, so the maximum is always 100 and says nothing (and a rugger can
+  lock a dust pool on purpose). Concentrated-liquidity pools (DLMM, CLMM,
+  Whirlpool) report 0: their liquidity can indeed be withdrawn at any time.
+  Falls back to the highest pct when no market reports USD sizes; None when no
+  market reports a pct.
+- an unknown token is HTTP 404 with a JSON body → an ``absent`` facet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Any
+
+import aiohttp
+
+from tokenradar.clock import SYSTEM_CLOCK, Clock
+from tokenradar.domain import (
+    Facet,
+    FacetKind,
+    RiskData,
+    RiskItem,
+    TokenRef,
+    absent_facet,
+    ok_facet,
+)
+from tokenradar.errors import MalformedResponse
+from tokenradar.providers.batch import check_batch
+from tokenradar.providers.coerce import as_bool, as_dict, as_float, as_int, as_list, as_str
+from tokenradar.providers.gate import OPEN_GATE, Gate
+from tokenradar.providers.http import HttpClient
+from tokenradar.settings import RugCheckSettings
+
+SOURCE = "rugcheck"
+_REPORT_KEYS = frozenset({"mint", "token", "score", "risks", "markets"})
+
+
+def _risk_items(report: dict[str, Any]) -> tuple[RiskItem, ...]:
+    items = []
+    for entry in as_list(report.get("risks")):
+        risk = as_dict(entry)
+        name = as_str(risk.get("name"))
+        if name is None:
+            continue
+        items.append(
+            RiskItem(
+                name=name,
+                level=as_str(risk.get("level")) or "unknown",
+                score=as_int(risk.get("score")) or 0,
+                description=as_str(risk.get("description")) or "",
+                value=as_str(risk.get("value")) or "",
+            )
+        )
+    return tuple(items)
+
+
+def _authority(report: dict[str, Any], key: str) -> str | None:
+    token = report.get("token")
+    if isinstance(token, dict) and key in token:
+        return as_str(token[key])
+    # older reports: the top level may itself be the address string
+    return as_str(report.get(key))
+
+
+def _lp_locked_pct(report: dict[str, Any]) -> float | None:
+    # (USD liquidity or None, locked pct) per market that reports a pct
+    markets: list[tuple[float | None, float]] = []
+    for entry in as_list(report.get("markets")):
+        lp = as_dict(as_dict(entry).get("lp"))
+        pct = as_float(lp.get("lpLockedPct"))
+        if pct is None:
+            continue
+        sides = [v for k in ("baseUSD", "quoteUSD") if (v := as_float(lp.get(k))) is not None]
+        markets.append((sum(sides) if sides else None, pct))
+    if not markets:
+        return None
+    sized = [m for m in markets if m[0] is not None]
+    if sized:
+        return max(sized, key=lambda m: m[0] or 0.0)[1]
+    return max(pct for _, pct in markets)
+
+
+def parse_report(obj: object, token: TokenRef, *, fetched_at: float) -> Facet[RiskData]:
+    """A RugCheck report → an ok risk facet; a foreign or shapeless report is malformed."""
+    report = as_dict(obj)
+    if not report or not _REPORT_KEYS & report.keys():
+        raise MalformedResponse(SOURCE, f"not a token report for {token.address}", body=str(obj))
+    mint = as_str(report.get("mint"))
+    if mint is not None and mint != token.address:
+        raise MalformedResponse(SOURCE, f"asked for {token.address}, got a report for {mint}")
+    holders = as_int(report.get("totalHolders"))
+    data = RiskData(
+        score=as_int(report.get("score")),
+        score_normalised=as_float(report.get("score_normalised")),
+        risks=_risk_items(report),
+        rugged=as_bool(report.get("rugged")),
+        mint_authority=_authority(report, "mintAuthority"),
+        freeze_authority=_authority(report, "freezeAuthority"),
+        lp_locked_pct=_lp_locked_pct(report),
+        total_holders=holders if holders else None,
+        total_market_liquidity=as_float(report.get("totalMarketLiquidity")),
+        transfer_fee_pct=as_float(as_dict(report.get("transferFee")).get("pct")),
+        token_program=as_str(report.get("tokenProgram")),
+    )
+    return ok_facet(token, FacetKind.RISK, data, fetched_at=fetched_at, source=SOURCE)
+
+
+class RugCheckClient:
+    """Risk reports from RugCheck; one long-lived session."""
+
+    source = SOURCE
+
+    def __init__(
+        self,
+        settings: RugCheckSettings,
+        *,
+        gate: Gate = OPEN_GATE,
+        clock: Clock = SYSTEM_CLOCK,
+        session: aiohttp.ClientSession | None = None,
+    ) -> None:
+        self.settings = settings
+        self.max_batch = settings.max_batch
+        self._base = settings.base_url.rstrip("/")
+        self._clock = clock
+        headers = {}
+        if settings.api_key is not None:
+            headers["Authorization"] = f"Bearer {settings.api_key.get_secret_value()}"
+        self.http = HttpClient(
+            SOURCE,
+            timeout=settings.timeout,
+            max_in_flight=settings.max_in_flight,
+            gate=gate,
+            clock=clock,
+            session=session,
+            headers=headers,
+        )
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    async def __aenter__(self) -> RugCheckClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def fetch_risk(self, tokens: Sequence[TokenRef]) -> list[Facet[RiskData]]:
+        """One report request per token, sequentially; one facet per token, in order."""
+        check_batch(tokens, provider=SOURCE, max_batch=len(tokens) or 1, solana_only=True)
+        return [await self.fetch_report(token) for token in tokens]
+
+    async def fetch_report(self, token: TokenRef) -> Facet[RiskData]:
+        check_batch([token], provider=SOURCE, max_batch=1, solana_only=True)
+        url = f"{self._base}/v1/tokens/{token.address}/report"
+        response = await self.http.get_json(
+            url, endpoint="report", expect=dict, accept_status=frozenset({404})
+        )
+        fetched_at = self._clock.now()
+        if response.status == 404:
+            return absent_facet(token, FacetKind.RISK, fetched_at=fetched_at, source=SOURCE)
+        return parse_report(response.data, token, fetched_at=fetched_at)
