@@ -30,6 +30,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from tokenradar.errors import ConfigError
+from tokenradar.flow.config import TiersSettings
 
 ENV_PREFIX = "TOKENRADAR_"
 
@@ -218,6 +219,7 @@ class Settings(BaseSettings):
     providers: ProvidersSettings = ProvidersSettings()
     storage: StorageSettings = StorageSettings()
     cache: CacheSettings = CacheSettings()
+    tiers: TiersSettings = TiersSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -1,0 +1,236 @@
+"""A circuit breaker per lane, with resilience4j's semantics.
+
+* **Closed**: calls flow; each outcome goes into a time-based sliding window of
+  ``window`` seconds. Once the window holds at least ``minimum_calls`` calls and
+  the failure rate reaches ``failure_rate`` (or the share of calls slower than
+  ``slow_call_duration`` reaches ``slow_call_rate``) the breaker opens.
+* **Open**: nothing is sent for the open wait. The wait grows by
+  ``wait_multiplier`` each time the breaker re-opens from half-open without
+  having closed in between, up to ``max_wait``.
+* **Half-open**: exactly ``half_open_calls`` probes are let through; when all
+  have answered, the breaker closes if their failure (and slow) rate is below
+  the thresholds and re-opens otherwise.
+
+Outcomes that say nothing about the upstream's health (a 429, which the
+limiter handles; a permanent 4xx, which is our request's fault) are *ignored*:
+they count neither way, and an ignored probe gives its slot back.
+
+Every state change is a :class:`BreakerEvent` handed to the listeners; an
+illegal transition raises :class:`IllegalTransition` (it would be a bug here).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from tokenradar.clock import SYSTEM_CLOCK, Clock
+from tokenradar.errors import CircuitOpen
+
+
+class BreakerState(StrEnum):
+    CLOSED = "closed"  # healthy: calls flow, outcomes are measured
+    OPEN = "open"  # failing: nothing is sent until the open wait has passed
+    HALF_OPEN = "half_open"  # testing: a few probes decide between closed and open
+
+
+_LEGAL: frozenset[tuple[BreakerState, BreakerState]] = frozenset(
+    {
+        (BreakerState.CLOSED, BreakerState.OPEN),
+        (BreakerState.OPEN, BreakerState.HALF_OPEN),
+        (BreakerState.HALF_OPEN, BreakerState.OPEN),
+        (BreakerState.HALF_OPEN, BreakerState.CLOSED),
+    }
+)
+
+
+class IllegalTransition(RuntimeError):
+    """A breaker was asked to move between two states that are not connected."""
+
+
+@dataclass(frozen=True, slots=True)
+class BreakerConfig:
+    window: float = 10.0
+    minimum_calls: int = 5
+    failure_rate: float = 0.5
+    slow_call_rate: float = 0.8
+    slow_call_duration: float = 8.0
+    wait: float = 5.0
+    wait_multiplier: float = 2.0
+    max_wait: float = 60.0
+    half_open_calls: int = 2
+
+    def __post_init__(self) -> None:
+        if self.window <= 0 or self.wait <= 0 or self.slow_call_duration <= 0:
+            raise ValueError("breaker window, wait and slow_call_duration must be positive")
+        if self.minimum_calls < 1 or self.half_open_calls < 1:
+            raise ValueError("breaker minimum_calls and half_open_calls must be >= 1")
+        if not (0 < self.failure_rate <= 1 and 0 < self.slow_call_rate <= 1):
+            raise ValueError("breaker failure_rate and slow_call_rate must be in (0, 1]")
+        if self.wait_multiplier < 1 or self.max_wait < self.wait:
+            raise ValueError("breaker wait_multiplier must be >= 1 and max_wait >= wait")
+
+
+@dataclass(frozen=True, slots=True)
+class BreakerEvent:
+    breaker: str
+    from_state: BreakerState
+    to_state: BreakerState
+    at: float  # epoch seconds
+    reason: str
+    wait: float | None = None  # the open wait, when opening
+
+
+BreakerListener = Callable[[BreakerEvent], None]
+
+
+class Call:
+    """Permission for one call; report how it ended exactly once."""
+
+    __slots__ = ("_breaker", "_done", "generation", "started")
+
+    def __init__(self, breaker: CircuitBreaker, generation: int, started: float) -> None:
+        self._breaker = breaker
+        self.generation = generation
+        self.started = started
+        self._done = False
+
+    def _finish(self, failed: bool | None) -> None:
+        if self._done:
+            raise RuntimeError("a breaker call reported its outcome twice")
+        self._done = True
+        self._breaker._record(self, failed)
+
+    def success(self) -> None:
+        self._finish(False)
+
+    def failure(self) -> None:
+        self._finish(True)
+
+    def ignore(self) -> None:
+        self._finish(None)
+
+
+class CircuitBreaker:
+    def __init__(
+        self,
+        name: str,
+        config: BreakerConfig | None = None,
+        *,
+        clock: Clock = SYSTEM_CLOCK,
+        listeners: list[BreakerListener] | None = None,
+    ) -> None:
+        self.name = name
+        self.config = config or BreakerConfig()
+        self.clock = clock
+        self.listeners: list[BreakerListener] = list(listeners or [])
+        self._state = BreakerState.CLOSED
+        self._generation = 0  # bumped on every transition: late answers of old calls are ignored
+        self._calls: deque[tuple[float, bool, bool]] = deque()  # (ended, failed, slow)
+        self._opened_at = 0.0
+        self._open_wait = self.config.wait
+        self._reopens = 0
+        self._probes_out = 0
+        self._probe_results: list[tuple[bool, bool]] = []
+        self.opened_count = 0
+
+    # -- state ----------------------------------------------------------------
+
+    @property
+    def state(self) -> BreakerState:
+        """The current state; an open breaker whose wait is over turns half-open."""
+        if self._state is BreakerState.OPEN and self.retry_in() <= 0:
+            self._transition(BreakerState.HALF_OPEN, "open wait over")
+        return self._state
+
+    def retry_in(self) -> float:
+        """Seconds until a call may be permitted (0 when one may be now)."""
+        if self._state is BreakerState.OPEN:
+            return max(0.0, self._opened_at + self._open_wait - self.clock.monotonic())
+        return 0.0
+
+    def _transition(self, to: BreakerState, reason: str) -> None:
+        frm = self._state
+        if (frm, to) not in _LEGAL:
+            raise IllegalTransition(f"{self.name}: breaker cannot go from {frm} to {to}")
+        self._state = to
+        self._generation += 1
+        wait = None
+        if to is BreakerState.OPEN:
+            self._reopens = self._reopens + 1 if frm is BreakerState.HALF_OPEN else 0
+            cfg = self.config
+            wait = min(cfg.max_wait, cfg.wait * cfg.wait_multiplier**self._reopens)
+            self._open_wait = wait
+            self._opened_at = self.clock.monotonic()
+            self.opened_count += 1
+        elif to is BreakerState.HALF_OPEN:
+            self._probes_out = 0
+            self._probe_results = []
+        else:
+            self._calls.clear()
+            self._reopens = 0
+        event = BreakerEvent(self.name, frm, to, self.clock.now(), reason, wait)
+        for listener in list(self.listeners):
+            listener(event)
+
+    # -- calls ----------------------------------------------------------------
+
+    def try_acquire(self) -> Call | None:
+        """A permit for one call, or None while open (or all probes are out)."""
+        state = self.state
+        if state is BreakerState.OPEN:
+            return None
+        if state is BreakerState.HALF_OPEN:
+            if self._probes_out + len(self._probe_results) >= self.config.half_open_calls:
+                return None
+            self._probes_out += 1
+        return Call(self, self._generation, self.clock.monotonic())
+
+    def acquire(self) -> Call:
+        """Like :meth:`try_acquire`, raising :class:`CircuitOpen` instead of None."""
+        call = self.try_acquire()
+        if call is None:
+            raise CircuitOpen(self.name, self.retry_in())
+        return call
+
+    def _record(self, call: Call, failed: bool | None) -> None:
+        now = self.clock.monotonic()
+        if call.generation != self._generation:
+            return  # started in an earlier state: it does not describe this one
+        slow = now - call.started >= self.config.slow_call_duration
+        if self._state is BreakerState.HALF_OPEN:
+            self._probes_out -= 1
+            if failed is not None:
+                self._probe_results.append((failed, slow))
+            self._judge_probes()
+        elif self._state is BreakerState.CLOSED and failed is not None:
+            self._calls.append((now, failed, slow))
+            self._judge_window(now)
+
+    def _rates(self, outcomes: list[tuple[bool, bool]]) -> tuple[float, float]:
+        n = len(outcomes)
+        return sum(f for f, _ in outcomes) / n, sum(s for _, s in outcomes) / n
+
+    def _judge_window(self, now: float) -> None:
+        while self._calls and self._calls[0][0] <= now - self.config.window:
+            self._calls.popleft()
+        if len(self._calls) < self.config.minimum_calls:
+            return
+        failure, slow = self._rates([(f, s) for _, f, s in self._calls])
+        if failure >= self.config.failure_rate:
+            self._transition(BreakerState.OPEN, f"failure rate {failure:.0%} in window")
+        elif slow >= self.config.slow_call_rate:
+            self._transition(BreakerState.OPEN, f"slow-call rate {slow:.0%} in window")
+
+    def _judge_probes(self) -> None:
+        if len(self._probe_results) < self.config.half_open_calls:
+            return
+        failure, slow = self._rates(self._probe_results)
+        if failure >= self.config.failure_rate:
+            self._transition(BreakerState.OPEN, f"{failure:.0%} of probes failed")
+        elif slow >= self.config.slow_call_rate:
+            self._transition(BreakerState.OPEN, f"{slow:.0%} of probes were slow")
+        else:
+            self._transition(BreakerState.CLOSED, "probes succeeded")

@@ -1,0 +1,155 @@
+from __future__ import annotations
+
+import pytest
+
+from tokenradar.clock import FakeClock
+from tokenradar.errors import CircuitOpen
+from tokenradar.flow.breaker import (
+    BreakerConfig,
+    BreakerEvent,
+    BreakerState,
+    CircuitBreaker,
+    IllegalTransition,
+)
+
+CFG = BreakerConfig(window=10, minimum_calls=4, failure_rate=0.5, wait=5, half_open_calls=2)
+
+
+def make() -> tuple[CircuitBreaker, FakeClock, list[BreakerEvent]]:
+    clock = FakeClock()
+    events: list[BreakerEvent] = []
+    return (
+        CircuitBreaker("dexscreener.market", CFG, clock=clock, listeners=[events.append]),
+        clock,
+        events,
+    )
+
+
+def fail(b: CircuitBreaker, n: int) -> None:
+    for _ in range(n):
+        call = b.try_acquire()
+        assert call is not None
+        call.failure()
+
+
+def test_stays_closed_below_the_minimum_number_of_calls() -> None:
+    b, _, events = make()
+    fail(b, 3)
+    assert b.state is BreakerState.CLOSED
+    assert events == []
+
+
+def test_opens_when_the_failure_rate_reaches_the_threshold() -> None:
+    b, _, events = make()
+    ok = b.try_acquire()
+    assert ok is not None
+    ok.success()
+    ok = b.try_acquire()
+    assert ok is not None
+    ok.success()
+    fail(b, 2)
+    assert b.state is BreakerState.OPEN
+    assert events[-1].to_state is BreakerState.OPEN
+    assert events[-1].wait == 5
+    with pytest.raises(CircuitOpen, match="circuit open"):
+        b.acquire()
+
+
+def test_old_failures_slide_out_of_the_window() -> None:
+    b, clock, _ = make()
+    fail(b, 3)
+    clock.advance(11)
+    fail(b, 1)
+    assert b.state is BreakerState.CLOSED
+
+
+def test_slow_calls_open_it_too() -> None:
+    clock = FakeClock()
+    b = CircuitBreaker(
+        "x", BreakerConfig(minimum_calls=2, slow_call_duration=1, slow_call_rate=1.0), clock=clock
+    )
+    for _ in range(2):
+        call = b.try_acquire()
+        assert call is not None
+        clock.advance(2)
+        call.success()
+    assert b.state is BreakerState.OPEN
+
+
+def test_half_open_lets_exactly_the_probes_through_and_closes_on_success() -> None:
+    b, clock, events = make()
+    fail(b, 4)
+    clock.advance(4.9)
+    assert b.try_acquire() is None
+    clock.advance(0.1)
+    p1, p2 = b.try_acquire(), b.try_acquire()
+    assert p1 is not None
+    assert p2 is not None
+    assert b.state is BreakerState.HALF_OPEN
+    assert b.try_acquire() is None  # only two probes
+    p1.success()
+    p2.success()
+    assert b.state is BreakerState.CLOSED
+    assert [e.to_state for e in events] == ["open", "half_open", "closed"]
+
+
+def test_the_open_wait_grows_on_repeated_opens_and_resets_after_closing() -> None:
+    b, clock, events = make()
+    fail(b, 4)
+    for expected in (10, 20, 40, 60, 60):
+        clock.advance(b.retry_in())
+        fail(b, 2)
+        assert events[-1].wait == expected
+    clock.advance(b.retry_in())
+    for _ in range(2):
+        call = b.try_acquire()
+        assert call is not None
+        call.success()
+    fail(b, 4)
+    assert events[-1].wait == 5
+
+
+def test_an_ignored_probe_gives_its_slot_back() -> None:
+    b, clock, _ = make()
+    fail(b, 4)
+    clock.advance(5)
+    p1 = b.try_acquire()
+    assert p1 is not None
+    p1.ignore()
+    p2, p3 = b.try_acquire(), b.try_acquire()
+    assert p2 is not None
+    assert p3 is not None
+
+
+def test_answers_from_before_a_transition_do_not_count() -> None:
+    b, clock, _ = make()
+    late = b.try_acquire()
+    assert late is not None
+    fail(b, 4)
+    clock.advance(5)
+    probes = [b.try_acquire(), b.try_acquire()]
+    late.failure()  # sent while closed: says nothing about the probes
+    for p in probes:
+        assert p is not None
+        p.success()
+    assert b.state is BreakerState.CLOSED
+
+
+def test_an_outcome_reported_twice_is_a_bug() -> None:
+    b, _, _ = make()
+    call = b.try_acquire()
+    assert call is not None
+    call.success()
+    with pytest.raises(RuntimeError, match="twice"):
+        call.success()
+
+
+def test_illegal_transitions_raise() -> None:
+    b, _, _ = make()
+    with pytest.raises(IllegalTransition, match="closed to half_open"):
+        b._transition(BreakerState.HALF_OPEN, "test")
+
+
+def test_config_rejects_nonsense() -> None:
+    with pytest.raises(ValueError, match="failure_rate"):
+        BreakerConfig(failure_rate=0)

@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+
+from tokenradar.flow.due_queue import NEW_POOL, NORMAL, REQUESTED, DueQueue
+
+
+def test_take_returns_the_most_overdue_first_and_fills_with_the_soonest_due() -> None:
+    q: DueQueue[str] = DueQueue()
+    q.schedule("later", 130.0)
+    q.schedule("old", 50.0)
+    q.schedule("older", 10.0)
+    q.schedule("much_later", 900.0)
+    assert q.take(3, now=100.0) == ["older", "old", "later"]
+    assert len(q) == 1
+
+
+def test_horizon_limits_how_far_ahead_a_batch_is_filled() -> None:
+    q: DueQueue[str] = DueQueue()
+    q.schedule("due", 90.0)
+    q.schedule("soon", 105.0)
+    q.schedule("far", 500.0)
+    assert q.take(3, now=100.0, horizon=10.0) == ["due", "soon"]
+
+
+def test_new_pools_and_requested_scans_jump_the_queue() -> None:
+    q: DueQueue[str] = DueQueue()
+    q.schedule("overdue", 0.0)
+    q.schedule("scan", 100.0, REQUESTED)
+    q.schedule("pool", 100.0, NEW_POOL)
+    assert q.next_due() == -math.inf
+    assert q.take(3, now=50.0) == ["pool", "scan", "overdue"]
+
+
+def test_a_token_is_queued_once_and_keeps_its_more_urgent_place() -> None:
+    q: DueQueue[str] = DueQueue()
+    q.schedule("t", 100.0, REQUESTED)
+    q.schedule("t", 50.0)  # a routine reschedule does not demote the scan request
+    assert q.priority_of("t") == REQUESTED
+    q.schedule("t", 40.0, REQUESTED)
+    assert q.due_at("t") == 40.0
+    assert len(q) == 1
+    q.reschedule("t", 500.0)
+    assert (q.priority_of("t"), q.due_at("t")) == (NORMAL, 500.0)
+    assert q.take(5, now=0.0) == ["t"]
+
+
+def test_removed_tokens_are_never_taken() -> None:
+    q: DueQueue[int] = DueQueue()
+    for i in range(10):
+        q.schedule(i, float(i))
+    for i in range(0, 10, 2):
+        assert q.remove(i)
+    assert not q.remove(0)
+    assert q.take(10, now=100.0) == [1, 3, 5, 7, 9]
+
+
+def test_matches_a_sorted_reference_under_random_operations() -> None:
+    rng = random.Random(3)
+    q: DueQueue[int] = DueQueue()
+    ref: dict[int, tuple[int, float]] = {}
+    for _ in range(5000):
+        k = rng.randrange(300)
+        op = rng.random()
+        if op < 0.6:
+            place = (rng.choice([NORMAL, NORMAL, REQUESTED]), rng.uniform(0, 1000))
+            q.schedule(k, place[1], place[0])
+            if k not in ref or place < ref[k]:
+                ref[k] = place
+        elif op < 0.8:
+            assert q.remove(k) == (ref.pop(k, None) is not None)
+        else:
+            got = q.take(5, now=rng.uniform(0, 1000))
+            want = sorted(ref, key=lambda key: ref[key])[: len(got)]
+            assert [ref[g] for g in got] == [ref[w] for w in want]
+            for g in got:
+                del ref[g]
+        assert len(q) == len(ref)
+
+
+def test_memory_stays_proportional_to_live_tokens() -> None:
+    q: DueQueue[int] = DueQueue()
+    for round_ in range(20):
+        for i in range(1000):
+            q.schedule(i, float(round_ * 1000 - i), NORMAL if round_ % 2 else REQUESTED)
+            q.reschedule(i, float(i))
+    assert len(q) == 1000
+    assert len(q._heap) <= 4 * 2048
+
+
+def test_rejects_a_nan_due_time() -> None:
+    with pytest.raises(ValueError, match="NaN"):
+        DueQueue[str]().schedule("t", math.nan)
+
+
+def test_wakes_its_lane_on_schedule() -> None:
+    woken: list[int] = []
+    q: DueQueue[str] = DueQueue(on_schedule=lambda: woken.append(1))
+    q.schedule("a", 1.0)
+    assert woken == [1]
