@@ -31,6 +31,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from tokenradar.errors import ConfigError
 from tokenradar.flow.config import TiersSettings
+from tokenradar.scoring.policy import ScoringSettings
 
 ENV_PREFIX = "TOKENRADAR_"
 
@@ -179,6 +180,30 @@ class StorageSettings(_Section):
     synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
     #: run pending migrations at start (``tokenradar db upgrade`` does it explicitly)
     auto_upgrade: bool = True
+    #: PostgreSQL schema to keep the tables in (created if missing); None = the default path
+    schema_name: str | None = Field(
+        default=None, alias="schema", pattern=r"^[a-z_][a-z0-9_]{0,62}$"
+    )
+    #: SQLite: how long a write waits for another process's write lock, seconds
+    busy_timeout: float = Field(default=5.0, ge=0, le=600)
+    #: the writer commits when this many rows are waiting ...
+    batch_size: int = Field(default=2000, ge=1, le=100_000)
+    #: ... or when the oldest waiting row is this old, seconds (≤ 50 ms keeps scores live)
+    flush_interval: float = Field(default=0.02, gt=0, le=1.0)
+    #: rows the writer's queue holds before producers wait (backpressure), never more
+    queue_size: int = Field(default=20_000, ge=1, le=1_000_000)
+    #: reader connections (queries never wait for the writer)
+    read_pool_size: int = Field(default=4, ge=1, le=100)
+    #: score history retention: every score for this many hours, ...
+    history_full_hours: float = Field(default=24.0, ge=1)
+    #: ... then the first score of each hour up to this many days, ...
+    history_hourly_days: float = Field(default=30.0, ge=0)
+    #: ... then the first of each day up to this many days; older rows are deleted
+    history_daily_days: float = Field(default=365.0, ge=0)
+    #: append "chain:address scored_at" per committed history row to this file, after commit
+    commit_log: Path | None = None
+
+    model_config = ConfigDict(populate_by_name=True)
 
     @field_validator("url")
     @classmethod
@@ -219,6 +244,7 @@ class Settings(BaseSettings):
     providers: ProvidersSettings = ProvidersSettings()
     storage: StorageSettings = StorageSettings()
     cache: CacheSettings = CacheSettings()
+    scoring: ScoringSettings = ScoringSettings()
     tiers: TiersSettings = TiersSettings()
 
     @classmethod

@@ -1,0 +1,175 @@
+"""``open_store``: the one way in. Engines, schema check, the writer, the reads.
+
+::
+
+    async with open_store(settings.storage, clock=clock) as store:
+        await store.writer.put_many(facets)      # batched, newer-wins, backpressure
+        await store.writer.flush()               # everything above is durable
+        top = await store.ranked_scores(limit=20)
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TypeVar
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tokenradar.clock import SYSTEM_CLOCK, Clock
+from tokenradar.domain import Decision, FacetKind, Score, Tier, TokenRef
+from tokenradar.errors import StorageError
+from tokenradar.settings import StorageSettings
+from tokenradar.store import queries
+from tokenradar.store.engine import Engines, create_engines
+from tokenradar.store.errors import storage_error
+from tokenradar.store.migrate import ensure_schema
+from tokenradar.store.records import ScanRecord, ScanStatus
+from tokenradar.store.writer import CommittedBatch, Writer
+
+T = TypeVar("T")
+
+
+class CommitLog:
+    """Appends ``chain:address scored_at`` per committed history row, after the commit.
+
+    A line in this file is a promise that the row is in the database: it is
+    written only once the transaction has committed (``repr`` keeps the float
+    exact). Written through to the OS, so it survives the process being killed.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._file: IO[str] = path.open("a", encoding="utf-8")
+
+    def __call__(self, batch: CommittedBatch) -> None:
+        if batch.history:
+            self._file.write("".join(f"{t} {at!r}\n" for t, at in batch.history))
+            self._file.flush()
+
+    def close(self) -> None:
+        self._file.close()
+
+
+@dataclass(slots=True)
+class Store:
+    """The open database: ``writer`` for writes, the methods below for reads."""
+
+    settings: StorageSettings
+    engines: Engines
+    writer: Writer
+    clock: Clock
+
+    @property
+    def dialect(self) -> str:
+        return self.engines.dialect
+
+    async def read(self, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """Run ``fn(conn)`` on a reader connection (one snapshot), errors as StorageError."""
+        try:
+            async with self.engines.reader.connect() as conn:
+                return await fn(conn)
+        except SQLAlchemyError as exc:
+            raise storage_error("read", exc) from exc
+        except OSError as exc:
+            raise storage_error("read", exc) from exc
+
+    async def latest_facets(
+        self, refs: Iterable[TokenRef], kinds: Iterable[FacetKind] | None = None
+    ) -> dict[TokenRef, dict[FacetKind, queries.StoredFacet]]:
+        refs, kinds = list(refs), None if kinds is None else list(kinds)
+        return await self.read(lambda c: queries.latest_facets(c, refs, kinds))
+
+    async def ranked_scores(
+        self,
+        *,
+        limit: int = 100,
+        offset: int = 0,
+        tier: Tier | None = None,
+        decision: Decision | None = None,
+        min_score: float | None = None,
+        chain: str | None = None,
+    ) -> list[queries.RankedScore]:
+        return await self.read(
+            lambda c: queries.ranked_scores(
+                c,
+                limit=limit,
+                offset=offset,
+                tier=tier,
+                decision=decision,
+                min_score=min_score,
+                chain=chain,
+            )
+        )
+
+    async def scores_for(self, refs: Iterable[TokenRef]) -> dict[TokenRef, Score]:
+        refs = list(refs)
+        return await self.read(lambda c: queries.scores_for(c, refs))
+
+    async def score_history(
+        self,
+        ref: TokenRef,
+        *,
+        limit: int = 100,
+        since: float | None = None,
+        until: float | None = None,
+    ) -> list[queries.HistoryPoint]:
+        return await self.read(
+            lambda c: queries.score_history_of(c, ref, limit=limit, since=since, until=until)
+        )
+
+    async def get_scan(self, scan_id: str) -> ScanRecord | None:
+        return await self.read(lambda c: queries.get_scan(c, scan_id))
+
+    async def list_scans(
+        self, *, limit: int = 50, status: ScanStatus | None = None
+    ) -> list[ScanRecord]:
+        return await self.read(lambda c: queries.list_scans(c, limit=limit, status=status))
+
+    async def recent_alerts(
+        self, *, since: float | None = None, limit: int = 100
+    ) -> list[queries.AlertState]:
+        return await self.read(lambda c: queries.recent_alerts(c, since=since, limit=limit))
+
+    async def outcome_stats(
+        self, *, since: float | None = None, horizon_s: int | None = None
+    ) -> list[queries.OutcomeStat]:
+        return await self.read(lambda c: queries.outcome_stats(c, since=since, horizon_s=horizon_s))
+
+
+@asynccontextmanager
+async def open_store(
+    settings: StorageSettings, *, clock: Clock = SYSTEM_CLOCK
+) -> AsyncIterator[Store]:
+    """Open the database of ``settings``, bring its schema up to date (if
+    ``auto_upgrade``), start the writer; on exit drain the writer and close."""
+    engines = create_engines(settings)
+    commit_log: CommitLog | None = None
+    try:
+        await ensure_schema(
+            engines, auto_upgrade=settings.auto_upgrade, schema=settings.schema_name
+        )
+        writer = Writer(
+            engines,
+            batch_size=settings.batch_size,
+            flush_interval=settings.flush_interval,
+            queue_size=settings.queue_size,
+            clock=clock,
+        )
+        if settings.commit_log is not None:
+            try:
+                commit_log = CommitLog(settings.commit_log)
+            except OSError as exc:
+                raise StorageError(f"storage.commit_log: cannot open: {exc}") from exc
+            writer.add_listener(commit_log)
+        writer.start()
+        try:
+            yield Store(settings=settings, engines=engines, writer=writer, clock=clock)
+        finally:
+            await writer.close()
+    finally:
+        if commit_log is not None:
+            commit_log.close()
+        await engines.dispose()
