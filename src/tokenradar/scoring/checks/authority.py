@@ -1,0 +1,152 @@
+"""Authority and program checks: can the issuer mint, freeze, tax or seize?
+
+The chain's mint account (``mint`` facet) is the authority on this; RugCheck's
+report says the same things second-hand and is used only when the chain facet
+is not ok. When both are ok the verdict records whether they agree (and
+``confidence`` drops when they do not).
+"""
+
+from __future__ import annotations
+
+from tokenradar.domain import CheckState, FacetKind, MintData, RiskData, TokenProgram
+from tokenradar.scoring.checks.base import (
+    Category,
+    CheckSpec,
+    Context,
+    Describe,
+    Note,
+    Verdict,
+    passed,
+    verdict_if,
+)
+from tokenradar.scoring.policy import (
+    FreezeAuthorityPolicy,
+    MintAuthorityPolicy,
+    TokenExtensionsPolicy,
+)
+
+#: the classic SPL Token program; RugCheck reports the program id
+LEGACY_PROGRAM_IDS = frozenset({"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA", "spl-token"})
+
+
+def _agreement(chain_has: bool, risk: RiskData | None, risk_has: bool) -> Note:
+    if risk is None:
+        return Note.NONE
+    return Note.SOURCES_AGREE if chain_has == risk_has else Note.SOURCES_DISAGREE
+
+
+def mint_authority(ctx: Context, policy: MintAuthorityPolicy) -> Verdict:
+    mint = ctx.ok(FacetKind.MINT, MintData)
+    risk = ctx.ok(FacetKind.RISK, RiskData)
+    if ctx.allowlisted is not None:
+        return passed(None, FacetKind.MINT, Note.ALLOWLISTED, ctx.allowlisted)
+    if mint is not None:
+        has = mint.mint_authority is not None
+        note = _agreement(has, risk, risk is not None and risk.mint_authority is not None)
+        other = (risk.mint_authority or "revoked") if risk is not None else ""
+        return verdict_if(not has, mint.mint_authority, FacetKind.MINT, note, other)
+    if risk is not None:
+        has = risk.mint_authority is not None
+        return verdict_if(not has, risk.mint_authority, FacetKind.RISK, Note.RISK_FALLBACK)
+    return ctx.unknown(FacetKind.MINT, FacetKind.RISK)
+
+
+def freeze_authority(ctx: Context, policy: FreezeAuthorityPolicy) -> Verdict:
+    mint = ctx.ok(FacetKind.MINT, MintData)
+    risk = ctx.ok(FacetKind.RISK, RiskData)
+    if ctx.allowlisted is not None:
+        return passed(None, FacetKind.MINT, Note.ALLOWLISTED, ctx.allowlisted)
+    if mint is not None:
+        has = mint.freeze_authority is not None
+        note = _agreement(has, risk, risk is not None and risk.freeze_authority is not None)
+        other = (risk.freeze_authority or "revoked") if risk is not None else ""
+        return verdict_if(not has, mint.freeze_authority, FacetKind.MINT, note, other)
+    if risk is not None:
+        has = risk.freeze_authority is not None
+        return verdict_if(not has, risk.freeze_authority, FacetKind.RISK, Note.RISK_FALLBACK)
+    return ctx.unknown(FacetKind.MINT, FacetKind.RISK)
+
+
+def dangerous_extensions(mint: MintData, policy: TokenExtensionsPolicy) -> list[str]:
+    """The extensions of ``mint`` this policy calls dangerous, in mint order."""
+    if mint.program is not TokenProgram.SPL_TOKEN_2022:
+        return []
+    found = [name for name in mint.extensions if name in policy.dangerous]
+    fee = mint.transfer_fee_bps
+    # a fee config whose fee we could not read is judged as the worst case
+    if "transferFeeConfig" in mint.extensions and (
+        fee is None or fee > policy.max_transfer_fee_bps
+    ):
+        found.append("transferFeeConfig")
+    return found
+
+
+def token_extensions(ctx: Context, policy: TokenExtensionsPolicy) -> Verdict:
+    mint = ctx.ok(FacetKind.MINT, MintData)
+    risk = ctx.ok(FacetKind.RISK, RiskData)
+    if ctx.allowlisted is not None:
+        return passed(None, FacetKind.MINT, Note.ALLOWLISTED, ctx.allowlisted)
+    if mint is not None:
+        bad = dangerous_extensions(mint, policy)
+        return verdict_if(not bad, ", ".join(bad), FacetKind.MINT)
+    if risk is not None:
+        fee_pct = risk.transfer_fee_pct
+        if fee_pct is not None and fee_pct * 100.0 > policy.max_transfer_fee_bps:
+            return Verdict(CheckState.FAIL, "transferFee", FacetKind.RISK, Note.RISK_FALLBACK)
+        if risk.token_program in LEGACY_PROGRAM_IDS:
+            return passed("", FacetKind.RISK, Note.RISK_FALLBACK)
+        # token-2022 (or unreported program): only the mint account lists extensions
+    return ctx.unknown(FacetKind.MINT, FacetKind.RISK)
+
+
+def _describe_authority(what: str) -> Describe:
+    def describe(v: Verdict, policy: object) -> str:
+        src = "RugCheck" if v.source is FacetKind.RISK else "chain"
+        if v.state is CheckState.PASS:
+            text = f"{what} authority revoked ({src})"
+        else:
+            text = f"{what} authority still enabled: {v.value} ({src})"
+        if v.note is Note.SOURCES_AGREE:
+            text += "; RugCheck agrees"
+        elif v.note is Note.SOURCES_DISAGREE:
+            text += f"; RugCheck says {v.detail} (chain preferred)"
+        return text
+
+    return describe
+
+
+def _describe_extensions(v: Verdict, policy: TokenExtensionsPolicy) -> str:
+    if v.state is CheckState.FAIL:
+        src = "RugCheck" if v.source is FacetKind.RISK else "chain"
+        return f"dangerous token-2022 extensions: {v.value} ({src})"
+    if v.source is FacetKind.RISK:
+        return "classic SPL token program: no extensions possible (RugCheck)"
+    return "no dangerous token-2022 extensions"
+
+
+SPECS = (
+    CheckSpec(
+        "mint_authority",
+        Category.SAFETY,
+        (FacetKind.MINT, FacetKind.RISK),
+        str,
+        mint_authority,
+        _describe_authority("mint"),
+    ),
+    CheckSpec(
+        "freeze_authority",
+        Category.SAFETY,
+        (FacetKind.MINT, FacetKind.RISK),
+        str,
+        freeze_authority,
+        _describe_authority("freeze"),
+    ),
+    CheckSpec(
+        "token_extensions",
+        Category.SAFETY,
+        (FacetKind.MINT, FacetKind.RISK),
+        str,
+        token_extensions,
+        _describe_extensions,
+    ),
+)
