@@ -115,10 +115,12 @@ def test_more_points_on_one_check_raise_the_subscore() -> None:
     """Monotone in the points themselves, not only in pass/fail."""
     policy = ScoringSettings()
     checks = [_result(n, CheckState.FAIL, policy, 0.0) for n in CHECK_NAMES]
-    scores = []
+    scores: list[float] = []
     for earned in (0.0, 5.0, 10.0, 15.0):
         changed = list(checks)
         changed[0] = replace(checks[0], points=earned)
-        scores.append(totals(changed, AGREE, policy).safety)
+        safety = totals(changed, AGREE, policy).safety
+        assert safety is not None
+        scores.append(safety)
     assert scores == sorted(scores)
-    assert scores[0] is not None and scores[-1] is not None and scores[0] < scores[-1]
+    assert scores[0] < scores[-1]

@@ -103,6 +103,9 @@ class RugcheckRuggedPolicy(CheckPolicy):
 
 class LiquidityFloorPolicy(CheckPolicy):
     weight: float = Field(default=15.0, ge=0.0, le=1000.0)
+    #: below the floor a position cannot be entered or left without moving the price
+    #: (and a pulled pool lands here): a gate
+    gate: bool = True
     min_usd: float = Field(default=10_000.0, ge=0.0)
 
 
@@ -213,7 +216,7 @@ CHECK_NAMES: tuple[str, ...] = tuple(ChecksPolicy.model_fields)
 
 class DecisionPolicy(_Model):
     #: safety below this is ``avoid`` even without a failed gate
-    avoid_below_safety: float = Field(default=50.0, ge=0.0, le=100.0)
+    avoid_below_safety: float = Field(default=60.0, ge=0.0, le=100.0)
     #: ``buy_candidate`` needs all three
     buy_min_score: float = Field(default=70.0, ge=0.0, le=100.0)
     buy_min_safety: float = Field(default=80.0, ge=0.0, le=100.0)

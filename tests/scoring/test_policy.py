@@ -1,0 +1,73 @@
+"""The [scoring] settings: defaults, partial overrides and errors that name the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tokenradar.errors import ConfigError
+from tokenradar.scoring.policy import CHECK_NAMES, UnknownPolicy
+from tokenradar.settings import Settings, load_settings
+
+
+def _load(tmp_path: Path, toml: str) -> Settings:
+    path = tmp_path / "tokenradar.toml"
+    path.write_text(toml, encoding="utf-8")
+    return load_settings(path)
+
+
+def test_every_check_has_a_policy_section_with_the_shared_keys() -> None:
+    checks = load_settings().scoring.checks
+    for name in CHECK_NAMES:
+        policy = checks.get(name)
+        assert policy.weight >= 0
+        assert policy.unknown is UnknownPolicy.NEUTRAL  # fail-open by default
+
+
+def test_a_partial_check_section_keeps_that_checks_own_defaults(tmp_path: Path) -> None:
+    settings = _load(tmp_path, "[scoring.checks.liquidity_floor]\nmin_usd = 5000\n")
+    floor = settings.scoring.checks.liquidity_floor
+    assert (floor.min_usd, floor.weight, floor.gate) == (5000.0, 15.0, True)
+
+
+def test_environment_overrides_a_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOKENRADAR_SCORING__CHECKS__TOP10_HOLDERS__MAX_SHARE", "0.6")
+    assert load_settings().scoring.checks.top10_holders.max_share == 0.6
+
+
+@pytest.mark.parametrize(
+    ("toml", "key"),
+    [
+        ("[scoring.checks.liquidty_floor]\nmin_usd = 1\n", "scoring.checks.liquidty_floor"),
+        (
+            "[scoring.checks.liquidity_floor]\nmin_dollars = 1\n",
+            "scoring.checks.liquidity_floor.min_dollars",
+        ),
+        ("[scoring.checks.mint_authority]\nweight = -1\n", "scoring.checks.mint_authority.weight"),
+        (
+            "[scoring.checks.mint_authority]\nunknown = 'maybe'\n",
+            "scoring.checks.mint_authority.unknown",
+        ),
+        ("[scoring.checks.top1_holder]\nmax_share = 20\n", "scoring.checks.top1_holder.max_share"),
+        ("[scoring.decision]\nbuy_min_score = 150\n", "scoring.decision.buy_min_score"),
+        ("[scoring]\nallowlist_exempt = ['mint']\n", "scoring.allowlist_exempt"),
+        ("[scoring.allowlist]\nnot-an-address = 'X'\n", "scoring.allowlist"),
+        ("[scoring]\nsafety_weight = 0\nmomentum_weight = 0\n", "scoring"),
+        (
+            "[scoring.checks.buy_sell_balance]\nmin_buy_ratio = 0.9\nmax_buy_ratio = 0.5\n",
+            "scoring.checks.buy_sell_balance",
+        ),
+    ],
+)
+def test_bad_scoring_settings_are_rejected_naming_the_key(
+    tmp_path: Path, toml: str, key: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        _load(tmp_path, toml)
+    assert info.value.key == key
+
+
+def test_bad_allowlist_entry_is_named_in_the_message(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not-an-address"):
+        _load(tmp_path, "[scoring.allowlist]\nnot-an-address = 'X'\n")
