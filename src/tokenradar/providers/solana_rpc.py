@@ -99,7 +99,6 @@ class SolanaRpcClient:
     """Mint and holder facets from a Solana JSON-RPC node; one long-lived session."""
 
     source = SOURCE
-    holders_max_batch = HOLDERS_MAX_BATCH
 
     def __init__(
         self,
@@ -111,6 +110,8 @@ class SolanaRpcClient:
     ) -> None:
         self.settings = settings
         self.max_batch = min(settings.max_batch, MAX_KEYS)
+        #: tokens per fetch_holders call: 20 largest accounts each, owners chunked by 100
+        self.holders_max_batch = min(settings.max_batch, HOLDERS_MAX_BATCH)
         self._url = settings.url
         self._clock = clock
         self._ids = 0
