@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from tokenradar.flow.due_queue import NEW_POOL, NORMAL, REQUESTED, DueQueue
+from tokenradar.flow.due_queue import NEW_POOL, NORMAL, REQUESTED, DueQueue, GroupedDueQueue
 
 
 def test_take_returns_the_most_overdue_first_and_fills_with_the_soonest_due() -> None:
@@ -101,3 +101,17 @@ def test_wakes_its_lane_on_schedule() -> None:
     q: DueQueue[str] = DueQueue(on_schedule=lambda: woken.append(1))
     q.schedule("a", 1.0)
     assert woken == [1]
+
+
+def test_grouped_queue_takes_one_group_at_a_time_most_urgent_first() -> None:
+    q: GroupedDueQueue[str] = GroupedDueQueue(lambda k: k.split(":")[0])
+    q.schedule("sol:a", 10.0)
+    q.schedule("eth:b", 5.0)
+    q.schedule("sol:c", 6.0)
+    q.schedule("eth:d", 50.0)
+    assert q.take(5, now=100.0) == ["eth:b", "eth:d"]
+    assert q.take(5, now=100.0) == ["sol:c", "sol:a"]
+    assert len(q) == 0
+    q.schedule("sol:z", 500.0)
+    q.schedule("eth:y", 900.0, REQUESTED)
+    assert q.take(1, now=0.0) == ["eth:y"]

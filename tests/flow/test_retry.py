@@ -69,3 +69,11 @@ def test_budget_floor_allows_a_lone_retry_and_the_window_slides() -> None:
 def test_policy_rejects_nonsense() -> None:
     with pytest.raises(ValueError, match="attempts"):
         RetryPolicy(max_attempts=0)
+
+
+def test_per_token_error_kinds_map_back_to_their_verdicts() -> None:
+    policy = RetryPolicy()
+    assert policy.verdict_for_kind("timeout", 1) is RetryVerdict.RETRY
+    assert policy.verdict_for_kind("malformed", 2) is RetryVerdict.GIVE_UP
+    assert policy.verdict_for_kind("permanent", 1) is RetryVerdict.NEVER
+    assert policy.verdict_for_kind("internal", 1) is RetryVerdict.NEVER

@@ -121,7 +121,13 @@ class DueQueue(Generic[K]):
 
         ``horizon`` (seconds) limits the fill to tokens due by ``now + horizon``.
         """
-        out: list[K] = []
+        return [key for key, _ in self.take_with_priority(n, now, horizon)]
+
+    def take_with_priority(
+        self, n: int, now: float, horizon: float | None = None
+    ) -> list[tuple[K, int]]:
+        """Like :meth:`take`, with the priority each token was queued at."""
+        out: list[tuple[K, int]] = []
         limit = math.inf if horizon is None else now + horizon
         while len(out) < n:
             head = self._head()
@@ -129,9 +135,80 @@ class DueQueue(Generic[K]):
                 break
             heapq.heappop(self._heap)
             del self._live[head[3]]
-            out.append(head[3])
+            out.append((head[3], head[0]))
         return out
 
     def overdue(self, now: float) -> int:
         """How many tokens are due by ``now`` (O(n); for stats, not for the hot path)."""
         return sum(1 for p, due, _ in self._live.values() if p < NORMAL or due <= now)
+
+
+class GroupedDueQueue(Generic[K]):
+    """One :class:`DueQueue` per group (a chain), taken one group at a time.
+
+    A DexScreener request carries tokens of one chain, so a batch is taken
+    from the group whose head is most urgent.
+    """
+
+    def __init__(self, group_of: Callable[[K], str], on_schedule: Callable[[], None] | None = None):
+        self._group_of = group_of
+        self._groups: dict[str, DueQueue[K]] = {}
+        self.on_schedule = on_schedule
+
+    def _queue(self, key: K) -> DueQueue[K]:
+        group = self._group_of(key)
+        q = self._groups.get(group)
+        if q is None:
+            q = self._groups[group] = DueQueue(self._scheduled)
+        return q
+
+    def _scheduled(self) -> None:
+        if self.on_schedule is not None:
+            self.on_schedule()
+
+    def __len__(self) -> int:
+        return sum(len(q) for q in self._groups.values())
+
+    def __contains__(self, key: object) -> bool:
+        return any(key in q for q in self._groups.values())
+
+    def schedule(self, key: K, due: float, priority: int = NORMAL) -> None:
+        self._queue(key).schedule(key, due, priority)
+
+    def reschedule(self, key: K, due: float, priority: int = NORMAL) -> None:
+        self._queue(key).reschedule(key, due, priority)
+
+    def remove(self, key: K) -> bool:
+        return self._queue(key).remove(key)
+
+    def due_at(self, key: K) -> float | None:
+        return self._queue(key).due_at(key)
+
+    def priority_of(self, key: K) -> int | None:
+        return self._queue(key).priority_of(key)
+
+    def _first(self) -> DueQueue[K] | None:
+        heads = [(head, q) for q in self._groups.values() if (head := q.peek()) is not None]
+        return min(heads, key=lambda hq: hq[0])[1] if heads else None
+
+    def peek(self) -> tuple[int, float] | None:
+        q = self._first()
+        return q.peek() if q is not None else None
+
+    def next_due(self) -> float | None:
+        q = self._first()
+        return q.next_due() if q is not None else None
+
+    def take(self, n: int, now: float, horizon: float | None = None) -> list[K]:
+        """Up to ``n`` tokens, all of the group whose head is most urgent."""
+        q = self._first()
+        return q.take(n, now, horizon) if q is not None else []
+
+    def take_with_priority(
+        self, n: int, now: float, horizon: float | None = None
+    ) -> list[tuple[K, int]]:
+        q = self._first()
+        return q.take_with_priority(n, now, horizon) if q is not None else []
+
+    def overdue(self, now: float) -> int:
+        return sum(q.overdue(now) for q in self._groups.values())

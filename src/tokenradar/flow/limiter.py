@@ -66,11 +66,16 @@ class LimitNode:
         *,
         max_in_flight: int | None = None,
         policy: AdaptivePolicy | None = None,
+        paced: bool = True,
     ) -> None:
+        """``rate=None`` is an unknown limit to probe for, unless ``paced=False``
+        (then the node only caps requests in flight)."""
         self.name = name
         self.limit = rate
         self.window = SlidingWindow(rate.count, rate.period) if rate is not None else None
-        self.pace = AdaptiveRate(rate.per_second if rate is not None else None, policy)
+        self.pace: AdaptiveRate | None = None
+        if rate is not None or paced:
+            self.pace = AdaptiveRate(rate.per_second if rate is not None else None, policy)
         self.max_in_flight = max_in_flight
         self.in_flight = 0
         self.requests = 0
@@ -79,7 +84,7 @@ class LimitNode:
         """Seconds until ``cost`` fits this node; ``inf`` = wait for a response."""
         if self.max_in_flight is not None and self.in_flight >= self.max_in_flight:
             return math.inf
-        d = self.pace.delay(now, cost)
+        d = self.pace.delay(now, cost) if self.pace is not None else 0.0
         if self.window is not None:
             d = max(d, self.window.delay(now, cost))
         return d
@@ -87,7 +92,8 @@ class LimitNode:
     def admit(self, now: float, cost: float) -> None:
         self.in_flight += 1
         self.requests += 1
-        self.pace.admit(now, cost)
+        if self.pace is not None:
+            self.pace.admit(now, cost)
         if self.window is not None:
             self.window.admit(cost)
 
@@ -102,22 +108,25 @@ class LimitNode:
         self.in_flight -= 1
         if self.window is not None:
             self.window.answer(now, cost)
+        if self.pace is None:
+            return
         if outcome is Outcome.SUCCESS:
             self.pace.on_success(now)
         elif outcome is Outcome.RATE_LIMITED:
             self.pace.on_rate_limited(now, sent_at, retry_after)
 
     def stats(self, now: float) -> NodeStats:
+        pace = self.pace
         return NodeStats(
             name=self.name,
-            ceiling=str(self.limit) if self.limit is not None else "auto",
-            rate=self.pace.rate,
-            estimate=self.pace.estimate,
+            ceiling=str(self.limit) if self.limit is not None else "auto" if pace else "none",
+            rate=pace.rate if pace is not None else math.inf,
+            estimate=pace.estimate if pace is not None else None,
             used=self.window.used(now) if self.window is not None else float(self.in_flight),
             in_flight=self.in_flight,
-            paused_for=max(0.0, self.pace.paused_until - now),
+            paused_for=max(0.0, pace.paused_until - now) if pace is not None else 0.0,
             requests=self.requests,
-            rate_limited=self.pace.rate_limited,
+            rate_limited=pace.rate_limited if pace is not None else 0,
         )
 
 

@@ -22,7 +22,29 @@ from collections import deque
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from tokenradar.errors import MalformedResponse, TransientError
+from tokenradar.errors import (
+    MalformedResponse,
+    PermanentError,
+    RateLimited,
+    TransientError,
+    UpstreamError,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+
+#: ``UpstreamError.kind`` (as stored in error facets) back to its class
+ERROR_KINDS: dict[str, type[UpstreamError]] = {
+    cls.kind: cls
+    for cls in (
+        UpstreamError,
+        TransientError,
+        UpstreamTimeout,
+        UpstreamUnavailable,
+        RateLimited,
+        MalformedResponse,
+        PermanentError,
+    )
+}
 
 
 class RetryVerdict(StrEnum):
@@ -47,13 +69,20 @@ class RetryPolicy:
 
     def verdict(self, error: BaseException, attempts: int) -> RetryVerdict:
         """Whether a token whose ``attempts``-th attempt ended in ``error`` goes again."""
-        if isinstance(error, TransientError):
+        return self.verdict_for(type(error), attempts)
+
+    def verdict_for(self, error: type[BaseException], attempts: int) -> RetryVerdict:
+        if issubclass(error, TransientError):
             limit = self.max_attempts
-        elif isinstance(error, MalformedResponse):
+        elif issubclass(error, MalformedResponse):
             limit = min(self.max_attempts, self.max_malformed_attempts)
         else:  # PermanentError, or not one of ours at all: a bug
             return RetryVerdict.NEVER
         return RetryVerdict.RETRY if attempts < limit else RetryVerdict.GIVE_UP
+
+    def verdict_for_kind(self, kind: str, attempts: int) -> RetryVerdict:
+        """The verdict for an ``error`` facet's ``FacetError.kind`` (a per-token failure)."""
+        return self.verdict_for(ERROR_KINDS.get(kind, Exception), attempts)
 
     def backoff(self, attempts: int) -> float:
         """Full jitter: a uniform wait up to ``base·2^(attempts-1)``, capped."""

@@ -1,0 +1,77 @@
+"""Each provider's request budget, built from its settings.
+
+============  =====================================================  ==========================
+provider      nodes (every request must fit each node on its path)   endpoints
+============  =====================================================  ==========================
+dexscreener   ``pairs`` (``rate``) | ``feeds`` (``feed_rate``)         tokens → pairs;
+                                                                     profiles, boosts → feeds
+solana_rpc    ``all`` (``rate``, ``max_in_flight``) → one            every RPC method
+              ``method_rate`` node per method
+rugcheck      ``all`` (``rate``, usually ``auto``, ``max_in_flight``)  report, summary
+jupiter       ``all`` (``rate``, ``max_in_flight``)                    price
+============  =====================================================  ==========================
+
+DexScreener's two limits are separate (neither contains the other), so its
+root only caps requests in flight. A shared (Redis) budget for several workers
+builds the same tree over shared counters.
+"""
+
+from __future__ import annotations
+
+from tokenradar.clock import SYSTEM_CLOCK, Clock
+from tokenradar.flow.adaptive import AdaptivePolicy
+from tokenradar.flow.limiter import Limiter, LimitNode
+from tokenradar.settings import ProvidersSettings
+
+
+def provider_budgets(
+    providers: ProvidersSettings,
+    *,
+    clock: Clock = SYSTEM_CLOCK,
+    policy: AdaptivePolicy | None = None,
+) -> dict[str, Limiter]:
+    """One :class:`Limiter` per provider, keyed by provider name."""
+    dex, rpc, rug, jup = (
+        providers.dexscreener,
+        providers.solana_rpc,
+        providers.rugcheck,
+        providers.jupiter,
+    )
+    pairs = LimitNode("dexscreener.pairs", dex.rate, policy=policy)
+    feeds = LimitNode("dexscreener.feeds", dex.feed_rate, policy=policy)
+    method_rate = rpc.method_rate
+
+    def rpc_method(method: str) -> LimitNode:
+        return LimitNode(f"solana_rpc.{method}", method_rate, policy=policy)
+
+    return {
+        "dexscreener": Limiter(
+            "dexscreener",
+            root=LimitNode(
+                "dexscreener.in_flight", None, max_in_flight=dex.max_in_flight, paced=False
+            ),
+            routes={"tokens": pairs, "profiles": feeds, "boosts": feeds},
+            default=lambda _endpoint: pairs,
+            clock=clock,
+        ),
+        "solana_rpc": Limiter(
+            "solana_rpc",
+            root=LimitNode(
+                "solana_rpc.all", rpc.rate, max_in_flight=rpc.max_in_flight, policy=policy
+            ),
+            default=rpc_method,
+            clock=clock,
+        ),
+        "rugcheck": Limiter(
+            "rugcheck",
+            root=LimitNode(
+                "rugcheck.all", rug.rate, max_in_flight=rug.max_in_flight, policy=policy
+            ),
+            clock=clock,
+        ),
+        "jupiter": Limiter(
+            "jupiter",
+            root=LimitNode("jupiter.all", jup.rate, max_in_flight=jup.max_in_flight, policy=policy),
+            clock=clock,
+        ),
+    }
