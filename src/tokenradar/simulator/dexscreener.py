@@ -25,7 +25,7 @@ from aiohttp import web
 from tokenradar.simulator.gateway import Gateway, Reply
 from tokenradar.simulator.genesis import hash_str
 from tokenradar.simulator.limits import Charge
-from tokenradar.simulator.market import WINDOWS, Snapshot
+from tokenradar.simulator.market import WINDOWS, Snapshot, pool_base_tokens
 from tokenradar.simulator.model import PairSpec, SimToken
 from tokenradar.simulator.noise import subkey, unit
 from tokenradar.simulator.world import World
@@ -112,7 +112,7 @@ def render_pair(
     out["priceChange"] = {k: change[k] for k in ("m5", "h1", "h6", "h24") if k in change}
     if "liquidity" not in pair.missing:
         liq = snap.liquidity * w
-        base = liq / 2.0 / p_usd if p_usd > 0 else 0.0
+        base = pool_base_tokens(liq / 2.0, p_usd, tok.supply_raw / 10**tok.decimals)
         out["liquidity"] = {
             "usd": round(liq, 2),
             "base": round(min(base, MAX_USD)) if base >= 1000 else round(base, 4),

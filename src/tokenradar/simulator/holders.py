@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from tokenradar.simulator import addresses as A
+from tokenradar.simulator.market import pool_base_tokens
 from tokenradar.simulator.model import Fate, HolderTruth, SimToken
 from tokenradar.simulator.noise import subkey
 
@@ -90,7 +91,7 @@ def balances(
             grown = math.sqrt(max(token.market.p0, 1e-30) / max(price, 1e-30))
             market_shares[slot.pair] = max(0.02, min(0.95, 0.8 * grown))
         else:
-            tokens_in_pool = liquidity * pair.weight / 2.0 / max(price, 1e-30)
+            tokens_in_pool = pool_base_tokens(liquidity * pair.weight / 2.0, price, supply_ui)
             market_shares[slot.pair] = min(0.6, tokens_in_pool / supply_ui)
     pooled = sum(market_shares.values())
     fixed = sum(s.share for s in book.slots if s.pair is None)

@@ -104,6 +104,11 @@ def volume_rate(m: MarketParams, tau: float, launched_at: float) -> float:
     return rate
 
 
+def pool_base_tokens(side_usd: float, price: float, supply_ui: float) -> float:
+    """Tokens on the token side of a pool holding ``side_usd`` (never more than the supply)."""
+    return min(side_usd / max(price, 1e-30), 0.95 * supply_ui)
+
+
 def _round(key: int, k: int, x: float) -> int:
     """Deterministic stochastic rounding (keeps sums unbiased without a stateful RNG)."""
     whole = math.floor(x)

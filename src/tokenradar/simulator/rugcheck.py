@@ -23,6 +23,7 @@ from tokenradar.simulator.accounts import RENT_EPOCH, ui_amount_string
 from tokenradar.simulator.gateway import Gateway, Reply
 from tokenradar.simulator.genesis import LP_TOKEN_MARKETS
 from tokenradar.simulator.limits import Charge
+from tokenradar.simulator.market import pool_base_tokens
 from tokenradar.simulator.model import Fate, SimToken
 from tokenradar.simulator.noise import subkey, unit
 from tokenradar.simulator.world import World
@@ -306,6 +307,7 @@ class RugCheckApi:
             "tokenProgram": tok.program,
             "creator": None if tok.major else tok.creator,
             "creatorBalance": creator_balance,
+            "creatorTokens": None,
             "token": {
                 "mintAuthority": mint_auth,
                 "supply": tok.supply_raw,
@@ -382,7 +384,7 @@ class RugCheckApi:
                 continue
             q_price = world.quote_price(pair.quote, tau)
             side_usd = liquidity * pair.weight / 2.0
-            base_ui = side_usd / max(price, 1e-30)
+            base_ui = pool_base_tokens(side_usd, price, supply_ui)
             quote_ui = side_usd / q_price
             base_raw = int(base_ui * 10**tok.decimals)
             quote_raw = int(quote_ui * 10**pair.quote.decimals)

@@ -1,0 +1,101 @@
+"""Simulated DexScreener pairs and RugCheck reports have the real fixtures' shape."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from .conftest import fast_config
+from .shapes import differences, shape_of
+from tokenradar.simulator import SimulatedMarket, run_simulator
+
+DATA = Path(__file__).parent.parent / "data"
+
+
+@pytest.fixture
+async def open_sim() -> AsyncIterator[SimulatedMarket]:
+    async with run_simulator(fast_config(tokens=400, profile="unlimited")) as market:
+        yield market
+
+
+def _real_pairs() -> list[dict[str, object]]:
+    pairs: list[dict[str, object]] = []
+    for f in sorted(DATA.glob("dexscreener_latest_dex_tokens_*.json")):
+        pairs.extend(json.loads(f.read_text())["pairs"])
+    return pairs
+
+
+async def test_simulated_dexscreener_pairs_have_the_real_shape(
+    open_sim: SimulatedMarket, http: aiohttp.ClientSession
+) -> None:
+    refs = open_sim.world.tokens
+    sim_pairs: list[dict[str, object]] = []
+    for chain in sorted({r.chain for r in refs}):
+        addrs = [r.address for r in refs if r.chain == chain]
+        for i in range(0, len(addrs), 30):
+            url = f"{open_sim.dexscreener_url}/tokens/v1/{chain}/{','.join(addrs[i : i + 30])}"
+            async with http.get(url) as r:
+                assert r.status == 200
+                sim_pairs.extend(await r.json())
+    assert len(sim_pairs) > 400
+    problems = differences(
+        shape_of(_real_pairs()),
+        shape_of(sim_pairs),
+        extra_ok={
+            ".boosts": "DexScreener adds boosts.active on boosted tokens' pairs (API docs)",
+            ".boosts.active": "as above",
+        },
+        optional_ok={".pairCreatedAt": "can be missing (fixtures README)"},
+    )
+    assert problems == []
+    # the quirks show up, not just the keys
+    assert any("priceUsd" not in p for p in sim_pairs)
+    assert any(p["priceChange"] == {} or len(p["priceChange"]) < 4 for p in sim_pairs)  # type: ignore[arg-type]
+    assert any("labels" not in p for p in sim_pairs)
+    assert all(isinstance(p["priceNative"], str) for p in sim_pairs)
+    zero_volume = [
+        p
+        for p in sim_pairs
+        if p["volume"]["h24"] == 0 and sum(p["txns"]["h24"].values()) > 0  # type: ignore[index]
+    ]
+    assert zero_volume
+
+
+async def test_simulated_rugcheck_reports_have_the_real_shape(
+    open_sim: SimulatedMarket, http: aiohttp.ClientSession
+) -> None:
+    real = [json.loads(f.read_text()) for f in sorted(DATA.glob("rugcheck_report_*.json"))]
+    mints = [r.address for r in open_sim.world.tokens if r.chain == "solana"][:120]
+    reports = []
+    for mint in mints:
+        async with http.get(f"{open_sim.rugcheck_url}/v1/tokens/{mint}/report") as r:
+            assert r.status == 200
+            reports.append(await r.json())
+    problems = differences(
+        shape_of(real),
+        shape_of(reports),
+        extra_ok={
+            # The fixtures' tokens all revoked their freeze authority; when it is kept,
+            # RugCheck reports it exactly like the mint authority (account object / string).
+            ".freezeAuthority:object": "mirrors .mintAuthority",
+            ".freezeAuthority.lamports": "mirrors .mintAuthority",
+            ".freezeAuthority.owner": "mirrors .mintAuthority",
+            ".freezeAuthority.data": "mirrors .mintAuthority",
+            ".freezeAuthority.data[]": "mirrors .mintAuthority",
+            ".freezeAuthority.executable": "mirrors .mintAuthority",
+            ".freezeAuthority.rentEpoch": "mirrors .mintAuthority",
+            ".token.freezeAuthority:str": "mirrors .token.mintAuthority",
+            ".markets[].mintLPAccount.mintAuthority:str": "pool authority, as in the fixtures' pump_fun_amm",
+        },
+        optional_ok={},
+    )
+    assert problems == []
+    # integers beyond 2^53 appear, as in the real reports
+    assert any(r["token"]["supply"] > 2**53 for r in reports)
+    names = {risk["name"] for r in reports for risk in r["risks"]}
+    assert {"Mint Authority still enabled", "Freeze Authority still enabled"} <= names
+    assert "Large Amount of LP Unlocked" in names
