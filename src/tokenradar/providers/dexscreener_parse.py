@@ -94,39 +94,41 @@ def _link(entry: object) -> Link | None:
 
 
 def _aggregate(pairs: list[dict[str, Any]]) -> MarketData:
+    liquidity = [_liquidity(p) for p in pairs]
     # most liquid first; pairs without liquidity keep API order after them
     ranked = sorted(
-        enumerate(pairs),
-        key=lambda ip: (_liquidity(ip[1]) is None, -(_liquidity(ip[1]) or 0.0), ip[0]),
+        range(len(pairs)), key=lambda i: (liquidity[i] is None, -(liquidity[i] or 0.0), i)
     )
-    ordered = [p for _, p in ranked]
+    ordered = [pairs[i] for i in ranked]
     best = ordered[0]
     base = as_dict(best.get("baseToken"))
     changes = as_dict(best.get("priceChange"))
 
-    def window(field: str, key: str) -> list[object]:
-        return [as_dict(p.get(field)).get(key) for p in pairs]
+    volumes = [as_dict(p.get("volume")) for p in pairs]
+    trades = [as_dict(p.get("txns")) for p in pairs]
+
+    def volume(key: str) -> float | None:
+        return _sum_floats(as_float(v.get(key)) for v in volumes)
 
     def txns(key: str, side: str) -> int | None:
-        return _sum_ints(as_int(as_dict(as_dict(p.get("txns")).get(key)).get(side)) for p in pairs)
+        return _sum_ints(as_int(as_dict(t.get(key)).get(side)) for t in trades)
 
     def first_of(field: str) -> float | None:
         return next((v for p in ordered if (v := as_float(p.get(field))) is not None), None)
 
     created = [as_int(p.get("pairCreatedAt")) for p in pairs]
     created_ms = [c for c in created if c is not None and c > 0]
-    websites: list[str] = []
-    socials: list[Link] = []
+    # dicts as ordered sets: union over pairs, best pair's links first
+    websites: dict[str, None] = {}
+    socials: dict[Link, None] = {}
     for pair in ordered:
         info = as_dict(pair.get("info"))
         for entry in as_list(info.get("websites")):
-            link = _link(entry)
-            if link is not None and link.url not in websites:
-                websites.append(link.url)
+            if (link := _link(entry)) is not None:
+                websites.setdefault(link.url)
         for entry in as_list(info.get("socials")):
-            link = _link(entry)
-            if link is not None and link not in socials:
-                socials.append(link)
+            if (link := _link(entry)) is not None:
+                socials.setdefault(link)
     boosts = [as_int(as_dict(p.get("boosts")).get("active")) for p in pairs]
     return MarketData(
         symbol=as_str(base.get("symbol")),
@@ -137,12 +139,12 @@ def _aggregate(pairs: list[dict[str, Any]]) -> MarketData:
         quote_symbol=as_str(as_dict(best.get("quoteToken")).get("symbol")),
         price_usd=as_float(best.get("priceUsd")),
         price_native=as_float(best.get("priceNative")),
-        liquidity_usd=_sum_floats(_liquidity(p) for p in pairs),
-        best_pair_liquidity_usd=_liquidity(best),
-        volume_m5=_sum_floats(as_float(v) for v in window("volume", "m5")),
-        volume_h1=_sum_floats(as_float(v) for v in window("volume", "h1")),
-        volume_h6=_sum_floats(as_float(v) for v in window("volume", "h6")),
-        volume_h24=_sum_floats(as_float(v) for v in window("volume", "h24")),
+        liquidity_usd=_sum_floats(liquidity),
+        best_pair_liquidity_usd=liquidity[ranked[0]],
+        volume_m5=volume("m5"),
+        volume_h1=volume("h1"),
+        volume_h6=volume("h6"),
+        volume_h24=volume("h24"),
         buys_m5=txns("m5", "buys"),
         sells_m5=txns("m5", "sells"),
         buys_h1=txns("h1", "buys"),
