@@ -89,10 +89,10 @@ def differences(
             )
     for path in real.always_present():
         parent = path.rsplit(".", 1)[0]
-        if sim.parents.get(parent, 0) and sim.present.get(path, 0) < sim.parents[parent]:
-            if path not in optional_ok:
-                problems.append(
-                    f"{path}: always present in the real data, missing from "
-                    f"{sim.parents[parent] - sim.present.get(path, 0)} of {sim.parents[parent]} simulated"
-                )
+        missing = sim.parents.get(parent, 0) - sim.present.get(path, 0)
+        if missing > 0 and path not in optional_ok:
+            problems.append(
+                f"{path}: always present in the real data, "
+                f"missing from {missing} of {sim.parents[parent]} simulated"
+            )
     return problems
