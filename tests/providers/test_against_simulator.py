@@ -164,3 +164,18 @@ async def outcome_of(call: Callable[[], Awaitable[object]]) -> UpstreamError | N
     except UpstreamError as exc:
         return exc
     return None
+
+
+async def test_public_limits_surface_as_rate_limited_with_the_servers_retry_after() -> None:
+    config = SimConfig(
+        tokens=10, seed=9, profile="public", latency_median_ms=0, latency_p99_ms=0, launch_rate=0
+    )
+    async with run_simulator(config) as sim, open_providers(settings_for(sim)) as p:
+        tokens = [t for t in sim.world.tokens if t.chain == "solana"][:2]
+        for _ in range(40):  # the per-method budget: 40 calls per 10 s
+            await p.solana_rpc.fetch_mints(tokens)
+        with pytest.raises(RateLimited) as info:
+            await p.solana_rpc.fetch_mints(tokens)
+    assert info.value.provider == "solana_rpc"
+    assert info.value.retry_after is not None
+    assert 0 < info.value.retry_after <= 10
