@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -53,14 +54,6 @@ STATE_CODE = {FacetState.OK: OK, FacetState.ABSENT: ABSENT, FacetState.ERROR: ER
 NAN = float("nan")
 
 
-def _f(x: float | int | None) -> float:
-    return NAN if x is None else float(x)
-
-
-def _flag(x: bool | None) -> float:
-    return NAN if x is None else (1.0 if x else 0.0)
-
-
 @dataclass(slots=True)
 class Features:
     n: int
@@ -76,8 +69,20 @@ class Features:
         return ok
 
 
-def _column(datas: Sequence[object | None], get: Callable[[Any], float], n: int) -> Floats:
-    return np.fromiter((NAN if d is None else get(d) for d in datas), dtype=np.float64, count=n)
+def _table(
+    datas: Sequence[Any | None], get: Callable[[Any], tuple[Any, ...]], width: int
+) -> Floats:
+    """``get(d)`` for every non-None ``d`` as rows of a float table; None becomes NaN.
+
+    One Python call per token builds a tuple; the None -> NaN and float
+    conversion run inside numpy (much faster than one generator per column).
+    """
+    missing = (None,) * width
+    table = np.empty((len(datas), width), dtype=object)
+    if datas:
+        table[:] = [missing if d is None else get(d) for d in datas]
+    table[table == None] = NAN  # noqa: E711 - elementwise on an object array
+    return table.astype(np.float64)
 
 
 def extract(
@@ -85,28 +90,32 @@ def extract(
 ) -> Features:
     n = len(items)
     feats = Features(n=n, now=now, tokens=[t for t, _ in items])
+    maps = [fm for _, fm in items]
     data: dict[FacetKind, list[Any]] = {}
     for kind in KINDS:
-        facets = [fm.get(kind) for _, fm in items]
-        feats.state[kind] = np.fromiter(
-            (MISSING if f is None else STATE_CODE[f.state] for f in facets), np.int8, n
-        )
-        feats.age[kind] = np.fromiter(
-            (NAN if f is None else f.age(now) for f in facets), np.float64, n
-        )
+        facets = [fm.get(kind) for fm in maps]
+        feats.state[kind] = np.array(
+            [MISSING if f is None else STATE_CODE[f.state] for f in facets], dtype=np.int8
+        ).reshape(n)
+        fetched = np.array(
+            [NAN if f is None else f.fetched_at for f in facets], dtype=np.float64
+        ).reshape(n)
+        feats.age[kind] = np.maximum(0.0, now - fetched)  # Facet.age; NaN stays NaN
         data[kind] = [
             f.data if f is not None and f.state is FacetState.OK else None for f in facets
         ]
     allow = settings.effective_allowlist()
     labels = [allow.get(str(t)) for t in feats.tokens]
     feats.text["allowlisted"] = labels
-    feats.num["allowlisted"] = np.fromiter((x is not None for x in labels), np.float64, n)
+    feats.num["allowlisted"] = np.array([x is not None for x in labels], dtype=np.float64).reshape(
+        n
+    )
     _market(feats, data[FacetKind.MARKET])
     _mint(feats, data[FacetKind.MINT], settings)
     _holders(feats, data[FacetKind.HOLDERS])
     _risk(feats, data[FacetKind.RISK], settings)
     prices: list[PriceData | None] = data[FacetKind.PRICE]
-    feats.num["jup_price"] = _column(prices, lambda p: p.price_usd, n)
+    feats.num["jup_price"] = _table(prices, lambda p: (p.price_usd,), 1)[:, 0]
     return feats
 
 
@@ -125,42 +134,92 @@ _MARKET_FIELDS = {
     "created": "pair_created_at",
     "dex_price": "price_usd",
 }
+_market_row = attrgetter(*_MARKET_FIELDS.values())
 
 
 def _market(feats: Features, markets: list[MarketData | None]) -> None:
-    n = feats.n
-    for col, attr in _MARKET_FIELDS.items():
-        feats.num[col] = np.fromiter(
-            (NAN if m is None else _f(getattr(m, attr)) for m in markets), np.float64, n
-        )
-    feats.num["links"] = _column(markets, lambda m: float(len(m.websites) + len(m.socials)), n)
+    table = _table(
+        markets,
+        lambda m: (*_market_row(m), len(m.websites) + len(m.socials)),
+        len(_MARKET_FIELDS) + 1,
+    )
+    for j, col in enumerate((*_MARKET_FIELDS, "links")):
+        feats.num[col] = table[:, j]
 
 
 def _mint(feats: Features, mints: list[MintData | None], settings: ScoringSettings) -> None:
-    n = feats.n
     policy = settings.checks.token_extensions
-    feats.num["mint_auth"] = _column(mints, lambda m: _flag(m.mint_authority is not None), n)
-    feats.num["freeze_auth"] = _column(mints, lambda m: _flag(m.freeze_authority is not None), n)
+    bad = [", ".join(dangerous_extensions(m, policy)) if m is not None else None for m in mints]
+    table = _table(
+        list(zip(mints, bad, strict=True)),
+        lambda mb: (
+            (mb[0].mint_authority is not None, mb[0].freeze_authority is not None, mb[1] != "")
+            if mb[0] is not None
+            else (None, None, None)
+        ),
+        3,
+    )
+    feats.num["mint_auth"], feats.num["freeze_auth"], feats.num["bad_ext"] = table.T
     feats.text["mint_auth"] = [m.mint_authority if m is not None else None for m in mints]
     feats.text["freeze_auth"] = [m.freeze_authority if m is not None else None for m in mints]
-    bad = [", ".join(dangerous_extensions(m, policy)) if m is not None else None for m in mints]
     feats.text["bad_ext"] = bad
-    feats.num["bad_ext"] = np.fromiter(
-        (NAN if b is None else float(b != "") for b in bad), np.float64, n
-    )
 
 
 def _holders(feats: Features, holders: list[HoldersData | None]) -> None:
-    n = feats.n
-    feats.num["top1"] = _column(holders, lambda h: _f(h.top1_share), n)
-    feats.num["top10"] = _column(holders, lambda h: _f(h.top10_share), n)
+    table = _table(holders, lambda h: (h.top1_share, h.top10_share), 2)
+    feats.num["top1"], feats.num["top10"] = table.T
+
+
+@dataclass(frozen=True, slots=True)
+class _RiskRow:
+    """What scoring reads from one RugCheck report, strings included."""
+
+    numbers: tuple[Any, ...]
+    dangers: str
+    single: str | None
+    top10: str | None
+
+
+_RISK_NUMBERS = (
+    "r_mint_auth",
+    "r_freeze_auth",
+    "rugged",
+    "lp_locked",
+    "fee_pct",
+    "legacy",
+    "dangers",
+    "r_single",
+    "r_single_share",
+    "r_top10",
+)
+
+
+def _risk_row(r: RiskData, covered: tuple[str, ...]) -> _RiskRow:
+    dangers = uncovered_dangers(r, covered)
+    single, single_share = _single_holder(r)
+    top10 = first_risk(r, TOP10_RISKS)
+    numbers = (
+        r.mint_authority is not None,
+        r.freeze_authority is not None,
+        r.rugged,
+        r.lp_locked_pct,
+        r.transfer_fee_pct,
+        r.token_program in LEGACY_PROGRAM_IDS,
+        len(dangers),
+        single is not None,
+        single_share,
+        top10 is not None,
+    )
+    return _RiskRow(numbers, "; ".join(dangers), single, top10)
 
 
 def _risk(feats: Features, risks: list[RiskData | None], settings: ScoringSettings) -> None:
-    n = feats.n
-    num, text = feats.num, feats.text
-    num["r_mint_auth"] = _column(risks, lambda r: _flag(r.mint_authority is not None), n)
-    num["r_freeze_auth"] = _column(risks, lambda r: _flag(r.freeze_authority is not None), n)
+    covered = settings.covered_risks
+    rows = [_risk_row(r, covered) if r is not None else None for r in risks]
+    table = _table(rows, lambda row: row.numbers, len(_RISK_NUMBERS))
+    for j, col in enumerate(_RISK_NUMBERS):
+        feats.num[col] = table[:, j]
+    text = feats.text
     text["r_mint_auth"] = [r.mint_authority if r is not None else None for r in risks]
     text["r_freeze_auth"] = [r.freeze_authority if r is not None else None for r in risks]
     # what RugCheck says, for the reason when it disagrees with the chain
@@ -168,32 +227,9 @@ def _risk(feats: Features, risks: list[RiskData | None], settings: ScoringSettin
     text["r_freeze_said"] = [
         (r.freeze_authority or "revoked") if r is not None else "" for r in risks
     ]
-    num["rugged"] = _column(risks, lambda r: _flag(r.rugged), n)
-    num["lp_locked"] = _column(risks, lambda r: _f(r.lp_locked_pct), n)
-    num["fee_pct"] = _column(risks, lambda r: _f(r.transfer_fee_pct), n)
-    num["legacy"] = _column(risks, lambda r: _flag(r.token_program in LEGACY_PROGRAM_IDS), n)
-    dangers = [
-        uncovered_dangers(r, settings.covered_risks) if r is not None else None for r in risks
-    ]
-    num["dangers"] = np.fromiter(
-        (NAN if d is None else float(len(d)) for d in dangers), np.float64, n
-    )
-    text["dangers"] = ["; ".join(d) if d is not None else None for d in dangers]
-    singles = [_single_holder(r) if r is not None else None for r in risks]
-    num["r_single"] = np.fromiter(
-        (NAN if s is None else float(s[0] is not None) for s in singles), np.float64, n
-    )
-    num["r_single_share"] = np.fromiter(
-        (NAN if s is None or s[1] is None else s[1] for s in singles), np.float64, n
-    )
-    text["r_single"] = [s[0] if s is not None else None for s in singles]
-    top10 = [first_risk(r, TOP10_RISKS) if r is not None else None for r in risks]
-    num["r_top10"] = np.fromiter(
-        (NAN if r is None else float(t is not None) for r, t in zip(risks, top10, strict=True)),
-        np.float64,
-        n,
-    )
-    text["r_top10"] = top10
+    text["dangers"] = [row.dangers if row is not None else None for row in rows]
+    text["r_single"] = [row.single if row is not None else None for row in rows]
+    text["r_top10"] = [row.top10 if row is not None else None for row in rows]
 
 
 def _single_holder(risk: RiskData) -> tuple[str | None, float | None]:

@@ -16,7 +16,7 @@ two equal. The rules themselves are documented in :mod:`tokenradar.scoring.outco
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +43,7 @@ FacetsByToken = Mapping[TokenRef, Mapping[FacetKind, Facet[Any]]]
 Bools = npt.NDArray[np.bool_]
 
 _STATES = (CheckState.UNKNOWN, CheckState.PASS, CheckState.FAIL)
+_NOTES = {int(note): note for note in Note}
 DECISIONS = (Decision.AVOID, Decision.WATCH, Decision.BUY_CANDIDATE)
 TIERS = (Tier.COLD, Tier.WARM, Tier.HOT)
 _AVOID, _WATCH, _BUY = 0, 1, 2
@@ -69,8 +70,10 @@ class ScoreBatch:
     def __len__(self) -> int:
         return self.features.n
 
-    def to_scores(self) -> list[Score]:
-        """One :class:`Score` per token, in input order, with every check explained."""
+    def to_scores(self, indices: Iterable[int] | None = None) -> list[Score]:
+        """One :class:`Score` per token (or per index of ``indices``), in input order,
+        with every check explained. Building them costs far more than the
+        vectorised pass: callers showing a top-N build only those."""
         f = self.features
         columns = [_CheckColumns(spec, self, k) for k, spec in enumerate(CATALOGUE)]
         score, safety, momentum = (_opt(a) for a in (self.score, self.safety, self.momentum))
@@ -89,7 +92,7 @@ class ScoreBatch:
                 scored_at=f.now,
                 checks=tuple(c.result(i) for c in columns),
             )
-            for i in range(f.n)
+            for i in (range(f.n) if indices is None else indices)
         ]
 
 
@@ -132,7 +135,7 @@ class _CheckColumns:
             detail = (col if isinstance(col, str) else col[i]) or ""
         state = _STATES[self.state[i]]
         source = KINDS[self.source[i]]
-        verdict = Verdict(state, value, source, Note(self.note[i]), detail)
+        verdict = Verdict(state, value, source, _NOTES[self.note[i]], detail)
         return CheckResult(
             name=self.spec.name,
             state=state,

@@ -1,0 +1,1 @@
+"""Benchmark scenarios (measurements, not tests): ``tokenradar bench ...``."""
