@@ -21,7 +21,7 @@ from tokenradar.store import Store, open_store
 from tokenradar.store.engine import async_url
 
 
-def _drop_schema(url: str, schema: str) -> None:
+def drop_schema(url: str, schema: str) -> None:
     async def drop() -> None:
         engine = create_async_engine(async_url(url))
         try:
@@ -37,7 +37,7 @@ def _drop_schema(url: str, schema: str) -> None:
 def pg_settings(postgres_url: str) -> Iterator[StorageSettings]:
     schema = f"t_{uuid.uuid4().hex[:16]}"
     yield StorageSettings(url=postgres_url, schema=schema)
-    _drop_schema(postgres_url, schema)
+    drop_schema(postgres_url, schema)
 
 
 @pytest.fixture
