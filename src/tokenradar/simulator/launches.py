@@ -202,7 +202,7 @@ class LaunchHub:
                 },
             }
             with contextlib.suppress(ConnectionError, RuntimeError):
-                await sub.ws.send_bytes(orjson.dumps(message))
+                await sub.ws.send_str(orjson.dumps(message).decode())
                 self.stats.ws["notifications_sent"] += 1
 
     # -- the WebSocket --------------------------------------------------------
@@ -218,7 +218,7 @@ class LaunchHub:
                 if msg.type is not WSMsgType.TEXT and msg.type is not WSMsgType.BINARY:
                     break
                 reply = self._rpc(msg.data, ws, mine)
-                await ws.send_bytes(orjson.dumps(reply))
+                await ws.send_str(orjson.dumps(reply).decode())
         finally:
             for sub_id in mine:
                 self._subs.pop(sub_id, None)

@@ -152,11 +152,12 @@ class World:
 
     def snapshot(self, tok: SimToken, tau: float | None = None) -> Snapshot:
         t = self.tau() if tau is None else tau
-        tq = math.floor(t)
+        # Quantised to whole world seconds (a cache), but never before the token exists.
+        tq = max(float(math.floor(t)), min(t, tok.launched_at))
         snap = self._snaps.get(tok.key)
         if snap is None or snap.tau != tq:
             market = self.sol if tok.ref.address == A.WSOL_MINT else tok.market
-            snap = snapshot(market, float(tq), tok.launched_at)
+            snap = snapshot(market, tq, tok.launched_at)
             if len(self._snaps) > 200_000:
                 self._snaps.clear()
             self._snaps[tok.key] = snap
