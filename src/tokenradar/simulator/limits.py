@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from typing import Any
 
 from tokenradar.simulator.config import LimitSpec
 
@@ -107,28 +108,28 @@ class LimitBook:
     def reset(self) -> None:
         self._windows.clear()
 
-    def report(self, now: float) -> dict[str, object]:
-        """Per limit: its spec and the highest count received in any window, overall and per IP."""
-        out: dict[str, dict[str, object]] = {}
-        for name, spec in self.specs.items():
-            out[name] = {
+    def report(self, now: float) -> dict[str, dict[str, Any]]:
+        """Per limit: its spec and the highest count received in any window, overall and
+        per client (``"ip"``, or ``"ip|method"`` for the per-method RPC limit)."""
+        out: dict[str, dict[str, Any]] = {
+            name: {
                 "limit": spec.limit,
                 "window_s": spec.window,
                 "enforced": self.enforce,
                 "max_in_window": 0,
                 "per_client": {},
             }
+            for name, spec in self.specs.items()
+        }
         for (name, client, scope), w in sorted(self._windows.items()):
             entry = out[name]
-            per_client = entry["per_client"]
-            assert isinstance(per_client, dict)
             label = f"{client}|{scope}" if scope else client
-            per_client[label] = {
+            entry["per_client"][label] = {
                 "max_in_window": w.max_received,
                 "accepted_in_window": w.in_window(now),
             }
-            entry["max_in_window"] = max(int(str(entry["max_in_window"])), w.max_received)
-        return dict(out)
+            entry["max_in_window"] = max(entry["max_in_window"], w.max_received)
+        return out
 
 
 class InFlight:

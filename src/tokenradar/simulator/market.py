@@ -60,26 +60,34 @@ def _event_log(m: MarketParams, tau: float, *, with_rug: bool = True) -> float:
     return x
 
 
-def log_price(m: MarketParams, tau: float, origin: float, *, with_rug: bool = True) -> float:
+def _trend(m: MarketParams, tau: float, origin: float, origin_walk: float | None = None) -> float:
+    """Drift plus random walk since ``origin`` (log units), without fate events."""
     key = subkey(m.key, _CH_PRICE)
-    walk = fractal(key, tau) - fractal(key, origin)
-    trend = m.drift * (tau - origin) / DAY + m.sigma * walk
+    start = fractal(key, origin) if origin_walk is None else origin_walk
+    trend = m.drift * (tau - origin) / DAY + m.sigma * (fractal(key, tau) - start)
     # A random walk is unbounded; real tokens rarely move more than ~e^6 without an event.
-    trend = max(-MAX_WALK, min(MAX_WALK, trend))
-    return math.log(m.p0) + trend + _event_log(m, tau, with_rug=with_rug)
+    return max(-MAX_WALK, min(MAX_WALK, trend))
+
+
+def log_price(m: MarketParams, tau: float, origin: float, *, with_rug: bool = True) -> float:
+    return math.log(m.p0) + _trend(m, tau, origin) + _event_log(m, tau, with_rug=with_rug)
 
 
 def price(m: MarketParams, tau: float, origin: float) -> float:
     return math.exp(log_price(m, tau, origin))
 
 
-def liquidity(m: MarketParams, tau: float, origin: float) -> float:
-    rel = log_price(m, tau, origin, with_rug=False) - math.log(m.p0)
+def _liquidity(m: MarketParams, tau: float, trend: float) -> float:
+    rel = trend + _event_log(m, tau, with_rug=False)
     liq = m.liquidity0 * math.exp(max(-3.0, min(3.0, 0.5 * rel)))
     if m.rug_at is not None and tau >= m.rug_at:
         frac = min(1.0, (tau - m.rug_at) / 30.0)
         liq *= 1.0 - (1.0 - m.rug_liquidity_floor) * frac
     return liq
+
+
+def liquidity(m: MarketParams, tau: float, origin: float) -> float:
+    return _liquidity(m, tau, _trend(m, tau, origin))
 
 
 def volume_rate(m: MarketParams, tau: float, launched_at: float) -> float:
@@ -117,7 +125,14 @@ def _round(key: int, k: int, x: float) -> int:
 
 def snapshot(m: MarketParams, tau: float, launched_at: float) -> Snapshot:
     origin = max(0.0, launched_at)
-    p_now = price(m, tau, origin)
+    origin_walk = fractal(subkey(m.key, _CH_PRICE), origin)
+    log_p0 = math.log(m.p0)
+
+    def price_at(t: float) -> float:
+        return math.exp(log_p0 + _trend(m, t, origin, origin_walk) + _event_log(m, t))
+
+    trend_now = _trend(m, tau, origin, origin_walk)
+    p_now = math.exp(log_p0 + trend_now + _event_log(m, tau))
     volume: dict[str, float] = {}
     buys: dict[str, int] = {}
     sells: dict[str, int] = {}
@@ -134,7 +149,7 @@ def snapshot(m: MarketParams, tau: float, launched_at: float) -> Snapshot:
             volume_rate(m, start + span * (j + 0.5) / samples, launched_at) for j in range(samples)
         )
         vol = rate / samples * span
-        p_then = price(m, start, origin)
+        p_then = price_at(start)
         pct = (p_now / p_then - 1.0) * 100.0
         trades = vol / m.avg_trade
         # wash traders buy and sell in equal measure; others follow the trend
@@ -143,4 +158,4 @@ def snapshot(m: MarketParams, tau: float, launched_at: float) -> Snapshot:
         n_sells = _round(rkey, step * 8 + 2 * i + 1, trades * (1.0 - buy_share) * m.sell_ratio)
         volume[name], buys[name], sells[name] = vol, n_buys, n_sells
         change[name] = pct
-    return Snapshot(tau, p_now, liquidity(m, tau, origin), volume, buys, sells, change)
+    return Snapshot(tau, p_now, _liquidity(m, tau, trend_now), volume, buys, sells, change)

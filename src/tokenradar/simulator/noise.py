@@ -14,6 +14,7 @@ import math
 
 _MASK = (1 << 64) - 1
 _TWO_PI = 2.0 * math.pi
+_INV32 = 1.0 / (1 << 32)
 
 
 def mix(x: int) -> int:
@@ -35,9 +36,10 @@ def unit(key: int, k: int) -> float:
 
 
 def gauss(key: int, k: int) -> float:
-    """Standard normal for (key, k) (Box-Muller on two hashed uniforms)."""
-    u1 = unit(key, 2 * k) or 1e-12
-    u2 = unit(key, 2 * k + 1)
+    """Standard normal for (key, k): Box-Muller on the two 32-bit halves of one hash."""
+    h = mix(key ^ mix(k & _MASK))
+    u1 = ((h >> 32) + 0.5) * _INV32
+    u2 = (h & 0xFFFFFFFF) * _INV32
     return math.sqrt(-2.0 * math.log(u1)) * math.cos(_TWO_PI * u2)
 
 
