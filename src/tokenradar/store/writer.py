@@ -336,9 +336,11 @@ class Writer:
             async with self._engines.writer.connect() as conn, conn.begin():
                 result = await job.run(conn)
         except Exception as exc:
-            job.future.set_exception(storage_error("maintenance job", exc))
+            if not job.future.done():  # the caller may have given up (cancelled)
+                job.future.set_exception(storage_error("maintenance job", exc))
         else:
-            job.future.set_result(result)
+            if not job.future.done():
+                job.future.set_result(result)
 
     async def _commit(self, batch: list[R.Row], first_seq: int) -> None:
         backoff = _BACKOFF_FIRST
