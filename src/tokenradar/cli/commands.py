@@ -2,4 +2,8 @@
 
 from __future__ import annotations
 
-from tokenradar.cli import simulate  # noqa: F401
+from tokenradar.cli import (
+    db,  # noqa: F401
+    history,  # noqa: F401
+    simulate,  # noqa: F401
+)
