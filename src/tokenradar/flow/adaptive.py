@@ -15,8 +15,9 @@ this is what makes it *smooth* and *adaptive*:
 * **Creeping back.** While healthy the rate grows by ``step × ceiling`` every
   ``interval`` seconds, up to the configured ceiling.
 * **Auto (unknown limit).** Starts at ``auto_start`` req/s and grows by
-  ``auto_growth`` per interval *while requests are actually waiting for pace*
-  (an idle lane proves nothing). The first 429 sets the ceiling estimate to
+  ``auto_growth`` per interval *while requests actually go out at that pace*
+  (at least ``busy`` of it: a lane held back by its in-flight cap, latency or
+  lack of work proves nothing about the limit). The first 429 sets the ceiling estimate to
   ``settle ×`` the rate that tripped it; later 429s only lower it. After
   ``reprobe_after`` seconds without a 429 at the estimate it is raised by 5 %,
   so a limit that was lifted is found again, at the cost of one probe.
@@ -26,6 +27,7 @@ Pure bookkeeping: time is passed in; nothing here sleeps.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 
@@ -41,8 +43,9 @@ class AdaptivePolicy:
     default_pause: float = 1.0
     max_pause: float = 60.0
     auto_start: float = 1.0
-    auto_growth: float = 1.2
-    settle: float = 0.85
+    auto_growth: float = 1.1
+    settle: float = 0.8
+    busy: float = 0.8
     reprobe_after: float = 120.0
 
     def __post_init__(self) -> None:
@@ -75,7 +78,9 @@ class AdaptiveRate:
         self._last_change = 0.0
         self._last_decrease = -1.0
         self._last_limited = 0.0
-        self._pressed = False  # a request waited for pace since the last change
+        self._admitted = 0.0  # cost admitted since the last change
+        self._recent: deque[tuple[float, float]] = deque()  # (admitted at, cost), last second(s)
+        self._first_admit: float | None = None
 
     @property
     def auto(self) -> bool:
@@ -94,14 +99,29 @@ class AdaptiveRate:
     def delay(self, now: float, cost: float = 1) -> float:
         """Seconds until a request of ``cost`` keeps pace (0 = now)."""
         tau = (self.policy.burst - 1) / self.rate
-        wait = max(0.0, self.paused_until - now, self._tat - tau - now)
-        if wait > 0 and now >= self.paused_until:
-            self._pressed = True
-        return wait
+        return max(0.0, self.paused_until - now, self._tat - tau - now)
 
     def admit(self, now: float, cost: float = 1) -> None:
         """Record a request as sent; call only when :meth:`delay` is 0."""
         self._tat = max(self._tat, now) + cost / self.rate
+        self._admitted += cost
+        self._recent.append((now, cost))
+        if self._first_admit is None:
+            self._first_admit = now
+
+    def _achieved(self, now: float) -> float:
+        """The rate actually sent since the last change, req/s."""
+        return self._admitted / max(now - self._last_change, 1e-9)
+
+    def recent_rate(self, now: float) -> float:
+        """The rate actually sent over the last ``max(1 s, 2 intervals)``, req/s."""
+        horizon = max(1.0, 2 * self.policy.interval)
+        while self._recent and self._recent[0][0] <= now - horizon:
+            self._recent.popleft()
+        if self._first_admit is None:
+            return 0.0
+        span = min(horizon, max(now - self._first_admit, 1.0 / self.rate))
+        return sum(c for _, c in self._recent) / span
 
     def on_success(self, now: float) -> None:
         self._consecutive = 0
@@ -110,7 +130,7 @@ class AdaptiveRate:
         p = self.policy
         top = self.effective_ceiling
         if self.auto and top is None:
-            if self._pressed:  # probing: grow only while the pace is what holds us back
+            if self._achieved(now) >= p.busy * self.rate:  # probing: only at full pace
                 self.rate *= p.auto_growth
         elif top is not None:
             if self.auto and self.rate >= top and now - self._last_limited >= p.reprobe_after:
@@ -118,7 +138,7 @@ class AdaptiveRate:
                 self._last_limited = now
             self.rate = min(top, self.rate + p.step * top)
         self._last_change = now
-        self._pressed = False
+        self._admitted = 0.0
 
     def on_rate_limited(self, now: float, sent_at: float, retry_after: float | None) -> None:
         p = self.policy
@@ -130,12 +150,14 @@ class AdaptiveRate:
             pause = min(p.max_pause, p.default_pause * 2 ** min(self._consecutive - 1, 16))
         self.paused_until = max(self.paused_until, now + pause)
         self._tat = max(self._tat, self.paused_until)
-        self._last_limited = now
-        self._last_change = now
-        self._pressed = False
         if sent_at < self._last_decrease:
+            self._last_limited = self._last_change = now
+            self._admitted = 0.0
             return  # sent before our last decrease: it reports on the old rate
-        tripped_at = self.rate
+        # what tripped the limit is what we sent, which may be less than the pace allowed
+        tripped_at = min(self.rate, max(self.recent_rate(now), self._floor))
+        self._last_limited = self._last_change = now
+        self._admitted = 0.0
         self.rate = max(self._floor, self.rate * p.decrease)
         self._last_decrease = now
         if self.auto:

@@ -59,7 +59,7 @@ from tokenradar.providers.dexscreener import DexScreenerClient
 from tokenradar.providers.gate import Gate
 from tokenradar.providers.jupiter import JupiterClient
 from tokenradar.providers.rugcheck import RugCheckClient
-from tokenradar.providers.solana_rpc import SolanaRpcClient
+from tokenradar.providers.solana_rpc import HOLDERS_MAX_BATCH, SolanaRpcClient
 from tokenradar.settings import ProviderSettings, Settings
 
 log = logging.getLogger(__name__)
@@ -226,7 +226,7 @@ class Engine:
             rpc = p.solana_rpc
             spec = LaneSpec(
                 "solana_rpc.holders", kind, "solana_rpc", "getTokenLargestAccounts",
-                min(rpc.max_batch, SolanaRpcClient.holders_max_batch), rpc.max_in_flight,
+                min(rpc.max_batch, HOLDERS_MAX_BATCH), rpc.max_in_flight,
                 cost_per_token=True,
             )  # fmt: skip
 
