@@ -51,6 +51,8 @@ async def test_faults_can_be_injected_over_http(
         assert (await r.json())["active"][0]["fault"] == "502"
     async with http.post(sim.rpc_url, json={"jsonrpc": "2.0", "id": 1, "method": "getSlot"}) as r:
         assert r.status == 502
+    per_call = sim.stats()["endpoints"]["solana_rpc.getSlot"]
+    assert (per_call["received"], per_call["faults"]) == (1, {"502": 1})
     async with http.post(
         f"{sim.base_url}/_sim/faults", json={"provider": "x", "fault": "502", "duration": 1}
     ) as r:

@@ -32,6 +32,8 @@ from tokenradar.simulator.limits import Charge, InFlight, LimitBook
 from tokenradar.simulator.stats import Stats
 
 CLIENT_HEADER = "X-Sim-Client"  # lets one test process act as several client IPs
+#: where serve() records the fault a request met, for handlers that count per call
+FAULT_KEY = web.RequestKey("sim_fault", str)
 
 _CLOUDFLARE_403 = """<!DOCTYPE html>
 <!--[if lt IE 7]> <html class="no-js ie6 oldie" lang="en-US"> <![endif]-->
@@ -156,6 +158,7 @@ class Gateway:
             fault = self.faults.pick(provider, now)
             if fault is not None and fault not in POST_HANDLER:
                 self.stats.fault(endpoint, fault)
+                request[FAULT_KEY] = fault  # lets the RPC attribute it to each call
                 await self._wait(self.latency())
                 return self._fault_response(request, provider, fault)
             if (

@@ -19,7 +19,7 @@ from aiohttp import web
 
 from tokenradar.domain import is_solana_address
 from tokenradar.simulator.accounts import EncodingError, render, token_amount
-from tokenradar.simulator.gateway import Gateway, Reply
+from tokenradar.simulator.gateway import FAULT_KEY, Gateway, Reply
 from tokenradar.simulator.limits import Charge
 from tokenradar.simulator.world import World
 
@@ -135,9 +135,13 @@ class SolanaRpcApi:
             batch=len(calls),
             max_in_flight=self.max_concurrent,
         )
-        if not handled and response.status == 429:
+        if not handled:  # refused or faulted before any call ran: count it for each call
+            fault = request.get(FAULT_KEY)
             for m in methods:
-                stats.outcome(f"solana_rpc.{m}", 429)
+                if fault is not None:
+                    stats.fault(f"solana_rpc.{m}", fault)
+                else:
+                    stats.outcome(f"solana_rpc.{m}", response.status)
         return response
 
     @staticmethod
