@@ -20,6 +20,13 @@ app = typer.Typer(
 err_console = Console(stderr=True)
 
 
+@app.callback()
+def _root() -> None:
+    """Fresh, explainable scores for crypto tokens from rate-limited public APIs."""
+    # A root callback keeps ``tokenradar`` a group of subcommands even while only one
+    # command is registered (typer would otherwise collapse the CLI into that command).
+
+
 def _register() -> None:
     # Each command module adds its commands to ``app`` on import.
     from tokenradar.cli import commands  # noqa: F401, PLC0415 - commands import app
