@@ -5,8 +5,8 @@ from __future__ import annotations
 from tokenradar.domain import Decision, FacetKind, Tier
 from tokenradar.scoring.policy import ScoringSettings
 
-from .builders import AUTHORITY, NOW, facets, risk_item
-from .helpers import score
+from .builders import AUTHORITY, NOW, facets
+from .helpers import check, score
 
 
 def test_new_pair_is_hot_even_when_avoided_because_authorities_change_after_launch() -> None:
@@ -43,6 +43,11 @@ def test_pulled_liquidity_trips_the_liquidity_gate() -> None:
     assert s.decision is Decision.AVOID
 
 
+def test_thin_liquidity_alone_is_not_a_verdict() -> None:
+    s = score(facets(market={"liquidity_usd": 5_000.0, "volume_h24": 20_000.0}))
+    assert s.decision is not Decision.AVOID
+
+
 def test_low_safety_without_a_failed_gate_is_avoided() -> None:
     bad = {
         "volume_h24": 50_000_000.0,
@@ -51,11 +56,12 @@ def test_low_safety_without_a_failed_gate_is_avoided() -> None:
         "socials": (),
         "buys_h1": 10,
         "sells_h1": 190,
+        "pair_created_at": NOW - 3600,
     }
     s = score(
         facets(
             market=bad,
-            risk={"lp_locked_pct": 0.0, "risks": (risk_item("Copycat token"),)},
+            risk={"lp_locked_pct": 0.0},
             holders={"top1_share": 0.5, "top10_share": 0.9},
         )
     )
@@ -81,3 +87,11 @@ def test_stale_facets_count_half_toward_confidence() -> None:
     assert fresh.confidence == 1.0
     assert stale.confidence == 0.5
     assert stale.score == fresh.score
+
+
+def test_an_emptied_pool_without_a_crash_is_dead_not_pulled() -> None:
+    dead = {"liquidity_usd": 500.0, "volume_h24": 200.0, "volume_h1": 0.0}
+    s = score(facets(market=dead))
+    assert check(s, "liquidity_pulled").state.value == "pass"
+    assert check(s, "liquidity_floor").state.value == "fail"
+    assert (s.decision, s.tier) == (Decision.WATCH, Tier.COLD)

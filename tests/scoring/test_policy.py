@@ -26,9 +26,9 @@ def test_every_check_has_a_policy_section_with_the_shared_keys() -> None:
 
 
 def test_a_partial_check_section_keeps_that_checks_own_defaults(tmp_path: Path) -> None:
-    settings = _load(tmp_path, "[scoring.checks.liquidity_floor]\nmin_usd = 5000\n")
-    floor = settings.scoring.checks.liquidity_floor
-    assert (floor.min_usd, floor.weight, floor.gate) == (5000.0, 15.0, True)
+    settings = _load(tmp_path, "[scoring.checks.liquidity_pulled]\nbelow_usd = 500\n")
+    pulled = settings.scoring.checks.liquidity_pulled
+    assert (pulled.below_usd, pulled.weight, pulled.gate) == (500.0, 10.0, True)
 
 
 def test_environment_overrides_a_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -52,6 +52,7 @@ def test_environment_overrides_a_threshold(monkeypatch: pytest.MonkeyPatch) -> N
         ("[scoring.checks.top1_holder]\nmax_share = 20\n", "scoring.checks.top1_holder.max_share"),
         ("[scoring.decision]\nbuy_min_score = 150\n", "scoring.decision.buy_min_score"),
         ("[scoring]\nallowlist_exempt = ['mint']\n", "scoring.allowlist_exempt"),
+        ("[scoring.decision]\nbuy_requires = ['liquidity']\n", "scoring.decision.buy_requires"),
         ("[scoring.allowlist]\nnot-an-address = 'X'\n", "scoring.allowlist"),
         ("[scoring]\nsafety_weight = 0\nmomentum_weight = 0\n", "scoring"),
         (

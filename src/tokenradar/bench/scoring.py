@@ -40,6 +40,7 @@ from tokenradar.domain import (
     TokenProgram,
     TokenRef,
 )
+from tokenradar.scoring.checks import CATALOGUE
 from tokenradar.scoring.features import extract
 from tokenradar.scoring.policy import ScoringSettings
 from tokenradar.scoring.scorer import Scorer
@@ -47,6 +48,7 @@ from tokenradar.scoring.scorer import Scorer
 NOW = 1_750_000_000.0
 AUTHORITY = "BCD75RNBHrJJpW4dXVagL5mPjzRLnVZq4YirJdjEYMV7"
 Universe = dict[TokenRef, dict[FacetKind, Facet[Any]]]
+CHECKS = len(CATALOGUE)
 
 
 def synthetic_universe(n: int, seed: int = 1, now: float = NOW) -> Universe:
@@ -163,12 +165,12 @@ class ScoringBench:
         n = self.tokens
         return "\n".join(
             [
-                f"scoring bench: {n:,} tokens, 19 checks each (best of runs)",
+                f"scoring bench: {n:,} tokens, {CHECKS} checks each (best of runs)",
                 f"  extract      {self.extract_s:7.3f} s  facets -> numpy columns",
                 f"  vectorised   {self.vectorised_s:7.3f} s  checks, points, scores, "
                 "confidence, decision, tier",
                 f"  = arrays     {self.arrays_s:7.3f} s  ({n / self.arrays_s:,.0f} tokens/s)",
-                f"  materialise  {self.materialise_s:7.3f} s  Score + {19 * n:,} explained "
+                f"  materialise  {self.materialise_s:7.3f} s  Score + {CHECKS * n:,} explained "
                 "CheckResults",
             ]
         )

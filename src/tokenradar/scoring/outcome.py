@@ -42,6 +42,7 @@ class Totals:
     momentum: float | None
     gated: bool
     confidence: float
+    buy_ready: bool  # every check of ``decision.buy_requires`` passed
 
 
 def _ratio(earned: list[float], possible: list[float]) -> float | None:
@@ -59,6 +60,8 @@ def totals(
     weights: list[float] = []
     gated = False
     any_known = False
+    required = set(settings.decision.buy_requires)
+    buy_ready = True
     conf = settings.confidence
     for r in results:
         policy = settings.checks.get(r.name)
@@ -72,6 +75,8 @@ def totals(
             known.append(policy.weight * conf.stale_factor if stale else policy.weight)
         if policy.gate and counts_as_failed(r.state, policy):
             gated = True
+        if r.name in required and r.state is not CheckState.PASS:
+            buy_ready = False
     safety = _ratio(earned[Category.SAFETY], possible[Category.SAFETY])
     momentum = _ratio(earned[Category.MOMENTUM], possible[Category.MOMENTUM])
     score = _blend(safety, momentum, settings)
@@ -85,7 +90,7 @@ def totals(
         confidence *= 1.0 - conf.disagreement_penalty
     if agreement.compared == 0:
         confidence *= 1.0 - conf.uncorroborated_penalty
-    return Totals(score, safety, momentum, gated, confidence)
+    return Totals(score, safety, momentum, gated, confidence, buy_ready)
 
 
 def _blend(safety: float | None, momentum: float | None, settings: ScoringSettings) -> float | None:
@@ -102,15 +107,17 @@ def _blend(safety: float | None, momentum: float | None, settings: ScoringSettin
 
 def decide(t: Totals, settings: ScoringSettings) -> Decision:
     """``avoid`` on a failed gate or low safety; ``buy_candidate`` when score,
-    safety and confidence all clear their bars; ``watch`` otherwise (including
-    when nothing is known: missing data is not a verdict)."""
+    safety and confidence all clear their bars and the ``buy_requires`` checks
+    passed; ``watch`` otherwise (including when nothing is known: missing data
+    is not a verdict)."""
     p = settings.decision
     if t.gated:
         return Decision.AVOID
     if t.safety is not None and t.safety < p.avoid_below_safety:
         return Decision.AVOID
     if (
-        t.score is not None
+        t.buy_ready
+        and t.score is not None
         and t.safety is not None
         and t.score >= p.buy_min_score
         and t.safety >= p.buy_min_safety
@@ -137,8 +144,8 @@ def tier(
     2. pair younger than ``new_pair_age_s`` -> hot (authorities are revoked,
        liquidity added and pulled in the first hours; re-check even if avoided)
     3. decision ``avoid`` -> cold
-    4. |1 h move| >= ``hot_move_pct`` or score >= ``hot_min_score`` -> hot
-    5. 24 h volume below ``dead_volume_h24_usd`` -> cold (dead)
+    4. 24 h volume below ``dead_volume_h24_usd`` -> cold (dead)
+    5. |1 h move| >= ``hot_move_pct`` or score >= ``hot_min_score`` -> hot
     6. otherwise warm (including tokens about which nothing is known yet)
     """
     p = settings.tier
@@ -148,10 +155,10 @@ def tier(
         return Tier.HOT
     if decision is Decision.AVOID:
         return Tier.COLD
+    if inputs.volume_h24 is not None and inputs.volume_h24 < p.dead_volume_h24_usd:
+        return Tier.COLD
     if inputs.move_h1_pct is not None and abs(inputs.move_h1_pct) >= p.hot_move_pct:
         return Tier.HOT
     if score is not None and score >= p.hot_min_score:
         return Tier.HOT
-    if inputs.volume_h24 is not None and inputs.volume_h24 < p.dead_volume_h24_usd:
-        return Tier.COLD
     return Tier.WARM

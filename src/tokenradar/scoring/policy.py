@@ -75,11 +75,14 @@ class Top1HolderPolicy(CheckPolicy):
 
 
 class Top10HoldersPolicy(CheckPolicy):
+    weight: float = Field(default=15.0, ge=0.0, le=1000.0)
     #: ten largest wallets' share of supply (pool vaults and programs excluded), 0..1
     max_share: float = Field(default=0.50, gt=0.0, le=1.0)
 
 
 class LpLockedPolicy(CheckPolicy):
+    #: unlocked LP is how a pool is pulled: the strongest soft rug signal
+    weight: float = Field(default=15.0, ge=0.0, le=1000.0)
     #: LP of the main market locked or burned, percent 0..100
     min_pct: float = Field(default=80.0, ge=0.0, le=100.0)
 
@@ -88,7 +91,11 @@ class LpLockedPolicy(CheckPolicy):
 
 
 class RugcheckDangersPolicy(CheckPolicy):
+    """RugCheck's "danger" level is its own do-not-trade verdict (creator history
+    of rugs, copycat, ...): a gate."""
+
     weight: float = Field(default=15.0, ge=0.0, le=1000.0)
+    gate: bool = True
     #: more danger-level risks than this fails (risks other checks already judge excluded)
     max_dangers: int = Field(default=0, ge=0)
 
@@ -102,11 +109,24 @@ class RugcheckRuggedPolicy(CheckPolicy):
 
 
 class LiquidityFloorPolicy(CheckPolicy):
+    """Thin liquidity: hard to enter or leave. Not a gate: a dead token is
+    ``cold``, not a scam (``liquidity_pulled`` is the gate for a pool emptied)."""
+
     weight: float = Field(default=15.0, ge=0.0, le=1000.0)
-    #: below the floor a position cannot be entered or left without moving the price
-    #: (and a pulled pool lands here): a gate
-    gate: bool = True
     min_usd: float = Field(default=10_000.0, ge=0.0)
+
+
+class LiquidityPulledPolicy(CheckPolicy):
+    """A pool emptied in a crash: "no liquidity remains" (RugCheck's own
+    definition of rugged) read from DexScreener's side, a second, independent
+    source for an executed rug. Thin liquidity without a crash is a dead
+    token (``liquidity_floor``, tier ``cold``), not a pull."""
+
+    gate: bool = True
+    #: pooled liquidity below this (USD) ...
+    below_usd: float = Field(default=1_000.0, ge=0.0)
+    #: ... together with a fall of at least this percent in any window (m5/h1/h6/h24)
+    crash_pct: float = Field(default=50.0, gt=0.0, le=100.0)
 
 
 class WashTradingPolicy(CheckPolicy):
@@ -115,7 +135,8 @@ class WashTradingPolicy(CheckPolicy):
 
 
 class PairAgePolicy(CheckPolicy):
-    weight: float = Field(default=5.0, ge=0.0, le=1000.0)
+    """Most rugs happen in a pool's first day."""
+
     #: the oldest pair must be at least this old (seconds)
     min_age_s: float = Field(default=86_400.0, ge=0.0)
 
@@ -140,7 +161,6 @@ class PriceAgreementPolicy(CheckPolicy):
 
 
 class BuySellBalancePolicy(CheckPolicy):
-    weight: float = Field(default=5.0, ge=0.0, le=1000.0)
     #: buys / (buys + sells) below this is a sell-off ...
     min_buy_ratio: float = Field(default=0.2, ge=0.0, le=1.0)
     #: ... above this nobody can sell (honeypot pattern)
@@ -194,6 +214,7 @@ class ChecksPolicy(_Model):
     rugcheck_dangers: RugcheckDangersPolicy = RugcheckDangersPolicy()
     rugcheck_rugged: RugcheckRuggedPolicy = RugcheckRuggedPolicy()
     liquidity_floor: LiquidityFloorPolicy = LiquidityFloorPolicy()
+    liquidity_pulled: LiquidityPulledPolicy = LiquidityPulledPolicy()
     wash_trading: WashTradingPolicy = WashTradingPolicy()
     pair_age: PairAgePolicy = PairAgePolicy()
     price_extremes: PriceExtremesPolicy = PriceExtremesPolicy()
@@ -214,6 +235,13 @@ class ChecksPolicy(_Model):
 CHECK_NAMES: tuple[str, ...] = tuple(ChecksPolicy.model_fields)
 
 
+def _check_names(value: tuple[str, ...]) -> tuple[str, ...]:
+    unknown = [name for name in value if name not in CHECK_NAMES]
+    if unknown:
+        raise ValueError(f"unknown check names {unknown} (known: {', '.join(CHECK_NAMES)})")
+    return value
+
+
 class DecisionPolicy(_Model):
     #: safety below this is ``avoid`` even without a failed gate
     avoid_below_safety: float = Field(default=60.0, ge=0.0, le=100.0)
@@ -221,6 +249,14 @@ class DecisionPolicy(_Model):
     buy_min_score: float = Field(default=70.0, ge=0.0, le=100.0)
     buy_min_safety: float = Field(default=80.0, ge=0.0, le=100.0)
     buy_min_confidence: float = Field(default=0.6, ge=0.0, le=1.0)
+    #: ... and these checks must pass (not fail, not unknown): a token nobody can
+    #: trade in size is never a buy, however clean it looks
+    buy_requires: tuple[str, ...] = ("liquidity_floor", "trading_activity")
+
+    @field_validator("buy_requires")
+    @classmethod
+    def _known_checks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _check_names(value)
 
 
 class TierPolicy(_Model):
@@ -303,10 +339,7 @@ class ScoringSettings(_Model):
     @field_validator("allowlist_exempt")
     @classmethod
     def _known_checks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        unknown = [name for name in value if name not in CHECK_NAMES]
-        if unknown:
-            raise ValueError(f"unknown check names {unknown} (known: {', '.join(CHECK_NAMES)})")
-        return value
+        return _check_names(value)
 
     @model_validator(mode="after")
     def _some_subscore(self) -> ScoringSettings:

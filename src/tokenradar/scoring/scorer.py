@@ -200,6 +200,8 @@ def _combine(f: Features, checks: dict[str, CheckArrays], s: ScoringSettings) ->
     known_weight = np.zeros(n)
     any_known = np.zeros(n, dtype=np.bool_)
     gated = np.zeros(n, dtype=np.bool_)
+    buy_ready = np.ones(n, dtype=np.bool_)
+    required = set(s.decision.buy_requires)
     total_weight = 0.0
     conf = s.confidence
     for j, spec in enumerate(CATALOGUE):
@@ -219,6 +221,8 @@ def _combine(f: Features, checks: dict[str, CheckArrays], s: ScoringSettings) ->
         total_weight += w
         if policy.gate:
             gated |= (arr.state == FAIL) | (~known if fail_closed else False)
+        if spec.name in required:
+            buy_ready &= arr.state == PASS
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         safety = _subscore(earned[Category.SAFETY], possible[Category.SAFETY])
         momentum = _subscore(earned[Category.MOMENTUM], possible[Category.MOMENTUM])
@@ -235,7 +239,7 @@ def _combine(f: Features, checks: dict[str, CheckArrays], s: ScoringSettings) ->
     confidence = np.where(
         compared == 0, confidence * (1.0 - conf.uncorroborated_penalty), confidence
     )
-    decision = _decide(score, safety, gated, confidence, s)
+    decision = _decide(score, safety, gated=gated, buy_ready=buy_ready, confidence=confidence, s=s)
     return ScoreBatch(
         settings=s,
         features=f,
@@ -279,13 +283,20 @@ def _agreement(f: Features, s: ScoringSettings) -> tuple[Floats, Floats]:
 
 
 def _decide(
-    score: Floats, safety: Floats, gated: Bools, confidence: Floats, s: ScoringSettings
+    score: Floats,
+    safety: Floats,
+    *,
+    gated: Bools,
+    buy_ready: Bools,
+    confidence: Floats,
+    s: ScoringSettings,
 ) -> npt.NDArray[np.int8]:
     p = s.decision
     # NaN comparisons are False: unknown score or safety never buys, never avoids
     avoid = gated | (safety < p.avoid_below_safety)
     buy = (
-        (score >= p.buy_min_score)
+        buy_ready
+        & (score >= p.buy_min_score)
         & (safety >= p.buy_min_safety)
         & (confidence >= p.buy_min_confidence)
     )
@@ -303,8 +314,8 @@ def _tier(
     volume = np.where(market_ok, f.num["vol_h24"], np.nan)
     # first matching rule wins: evaluate from the last rule to the first
     tier = np.full(f.n, _WARM, dtype=np.int8)
-    tier[volume < p.dead_volume_h24_usd] = _COLD
     tier[(move >= p.hot_move_pct) | (score >= p.hot_min_score)] = _HOT
+    tier[volume < p.dead_volume_h24_usd] = _COLD
     tier[decision == _AVOID] = _COLD
     tier[age < p.new_pair_age_s] = _HOT
     tier[rugged] = _COLD

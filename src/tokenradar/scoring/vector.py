@@ -247,6 +247,25 @@ def liquidity_floor(f: Features, s: ScoringSettings) -> CheckArrays:
     return r.unknown(MARKET)
 
 
+def liquidity_pulled(f: Features, s: ScoringSettings) -> CheckArrays:
+    p = s.checks.liquidity_pulled
+    r = _Rules(f)
+    liq = f.num["liq"]
+    low, _ = _change_range(f)
+    pulled = (liq < p.below_usd) & (low <= -p.crash_pct)  # NaN (no change known): False
+    r.verdict(f.ok(MARKET) & _known(liq), ~pulled, MARKET, value=liq)
+    return r.unknown(MARKET)
+
+
+def _change_range(f: Features) -> tuple[Floats, Floats]:
+    """Lowest and highest of the m5/h1/h6/h24 changes; NaN when none is known."""
+    cols = [f.num[c] for c in ("pc_m5", "pc_h1", "pc_h6", "pc_h24")]
+    low, high = cols[0], cols[0]
+    for c in cols[1:]:
+        low, high = np.fmin(low, c), np.fmax(high, c)
+    return low, high
+
+
 def wash_trading(f: Features, s: ScoringSettings) -> CheckArrays:
     p = s.checks.wash_trading
     r = _Rules(f)
@@ -274,10 +293,7 @@ def pair_age(f: Features, s: ScoringSettings) -> CheckArrays:
 def price_extremes(f: Features, s: ScoringSettings) -> CheckArrays:
     p = s.checks.price_extremes
     r = _Rules(f)
-    cols = [f.num[c] for c in ("pc_m5", "pc_h1", "pc_h6", "pc_h24")]
-    low, high = cols[0], cols[0]
-    for c in cols[1:]:
-        low, high = np.fmin(low, c), np.fmax(high, c)
+    low, high = _change_range(f)
     any_change = f.ok(MARKET) & _known(low)
     r.when(any_change & (low <= -p.max_drop_pct), FAIL, MARKET, value=low)
     r.when(any_change & (high >= p.max_rise_pct), FAIL, MARKET, value=high)
@@ -401,6 +417,7 @@ VECTOR_CHECKS: dict[str, VectorCheck] = {
     "rugcheck_dangers": rugcheck_dangers,
     "rugcheck_rugged": rugcheck_rugged,
     "liquidity_floor": liquidity_floor,
+    "liquidity_pulled": liquidity_pulled,
     "wash_trading": wash_trading,
     "pair_age": pair_age,
     "price_extremes": price_extremes,

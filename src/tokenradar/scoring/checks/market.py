@@ -18,6 +18,7 @@ from tokenradar.scoring.checks.base import (
 from tokenradar.scoring.policy import (
     BuySellBalancePolicy,
     LiquidityFloorPolicy,
+    LiquidityPulledPolicy,
     PairAgePolicy,
     PriceAgreementPolicy,
     PriceExtremesPolicy,
@@ -35,6 +36,23 @@ def liquidity_floor(ctx: Context, policy: LiquidityFloorPolicy) -> Verdict:
     if m.liquidity_usd is None:
         return ctx.missing_field(M)
     return verdict_if(m.liquidity_usd >= policy.min_usd, m.liquidity_usd, M)
+
+
+def _changes(m: MarketData) -> list[float]:
+    windows = (m.price_change_m5, m.price_change_h1, m.price_change_h6, m.price_change_h24)
+    return [c for c in windows if c is not None]
+
+
+def liquidity_pulled(ctx: Context, policy: LiquidityPulledPolicy) -> Verdict:
+    m = ctx.ok(M, MarketData)
+    if m is None:
+        return ctx.unknown(M)
+    if m.liquidity_usd is None:
+        return ctx.missing_field(M)
+    changes = _changes(m)
+    crashed = bool(changes) and min(changes) <= -policy.crash_pct
+    pulled = m.liquidity_usd < policy.below_usd and crashed
+    return verdict_if(not pulled, m.liquidity_usd, M)
 
 
 def wash_trading(ctx: Context, policy: WashTradingPolicy) -> Verdict:
@@ -63,11 +81,7 @@ def price_extremes(ctx: Context, policy: PriceExtremesPolicy) -> Verdict:
     m = ctx.ok(M, MarketData)
     if m is None:
         return ctx.unknown(M)
-    changes = [
-        c
-        for c in (m.price_change_m5, m.price_change_h1, m.price_change_h6, m.price_change_h24)
-        if c is not None
-    ]
+    changes = _changes(m)
     if not changes:
         return ctx.missing_field(M)
     low, high = min(changes), max(changes)
@@ -131,6 +145,13 @@ def _describe_liquidity(v: Verdict, policy: LiquidityFloorPolicy) -> str:
     return f"liquidity {_usd(v.value)}, {cmp} the {_usd(policy.min_usd)} floor"
 
 
+def _describe_pulled(v: Verdict, policy: LiquidityPulledPolicy) -> str:
+    assert isinstance(v.value, float)
+    if v.state is CheckState.PASS:
+        return f"liquidity {_usd(v.value)} remains (no crash with an emptied pool)"
+    return f"liquidity pulled: {_usd(v.value)} left after a fall of {policy.crash_pct:g}% or more"
+
+
 def _describe_wash(v: Verdict, policy: WashTradingPolicy) -> str:
     assert isinstance(v.value, float)
     limit = f"{policy.max_volume_to_liquidity:g}x"
@@ -186,6 +207,7 @@ SPECS = (
     CheckSpec(
         "liquidity_floor", Category.SAFETY, (M,), float, liquidity_floor, _describe_liquidity
     ),
+    CheckSpec("liquidity_pulled", Category.SAFETY, (M,), float, liquidity_pulled, _describe_pulled),
     CheckSpec("wash_trading", Category.SAFETY, (M,), float, wash_trading, _describe_wash),
     CheckSpec("pair_age", Category.SAFETY, (M,), float, pair_age, _describe_age),
     CheckSpec("price_extremes", Category.SAFETY, (M,), float, price_extremes, _describe_extremes),
