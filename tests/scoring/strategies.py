@@ -213,4 +213,5 @@ def settings(draw: st.DrawFn) -> ScoringSettings:
         checks=ChecksPolicy.model_validate(checks),
         safety_weight=draw(st.sampled_from([0.0, 0.5, 0.7, 1.0])),
         momentum_weight=draw(st.sampled_from([0.25, 0.3, 1.0])),
+        allowlist_exempt=tuple(draw(st.lists(st.sampled_from(CHECK_NAMES), unique=True))),
     )

@@ -68,3 +68,14 @@ def test_allowlisted_checks_keep_their_source_facet_age() -> None:
     s = score(facets(USDT, **USDT_AS_SEEN), token=USDT)
     c = check(s, "mint_authority")
     assert (c.source, c.age_s) == (FacetKind.MINT, 10.0)
+
+
+def test_allowlist_exempt_decides_which_checks_a_major_is_excused_from() -> None:
+    narrow = ScoringSettings(allowlist_exempt=("freeze_authority",))
+    s = score(facets(USDT, **USDT_AS_SEEN), narrow, token=USDT)
+    assert check(s, "freeze_authority").state is CheckState.PASS
+    assert check(s, "mint_authority").state is CheckState.FAIL
+    assert s.decision is Decision.AVOID
+    wide = ScoringSettings(allowlist_exempt=(*narrow.allowlist_exempt, "socials"))
+    s = score(facets(USDT, market={"websites": (), "socials": ()}), wide, token=USDT)
+    assert check(s, "socials").reason == "allowlisted major (USDT): passes by design"

@@ -37,7 +37,14 @@ from tokenradar.scoring import reference
 from tokenradar.scoring.checks import CATALOGUE, Category, Note, Verdict, explain
 from tokenradar.scoring.features import KINDS, Features, Floats, extract
 from tokenradar.scoring.policy import ScoringSettings, UnknownPolicy
-from tokenradar.scoring.vector import FAIL, PASS, UNKNOWN, VECTOR_CHECKS, CheckArrays
+from tokenradar.scoring.vector import (
+    FAIL,
+    PASS,
+    UNKNOWN,
+    VECTOR_CHECKS,
+    CheckArrays,
+    allowlist_override,
+)
 
 FacetsByToken = Mapping[TokenRef, Mapping[FacetKind, Facet[Any]]]
 Bools = npt.NDArray[np.bool_]
@@ -112,16 +119,16 @@ class _CheckColumns:
         self.source = arrays.source.tolist()
         self.note = arrays.note.tolist()
         self.text_cols = arrays.text_cols
-        self.text_pick = arrays.text_pick.tolist() if arrays.text_pick is not None else None
+        self.text_pick = arrays.text_pick.tolist()
         self.detail_cols = arrays.detail_cols
-        self.detail_pick = arrays.detail_pick.tolist() if arrays.detail_pick is not None else None
+        self.detail_pick = arrays.detail_pick.tolist()
         self.points = batch.points[k].tolist()
         self.max_points = batch.max_points[k].tolist()
         self.age = _opt(batch.age[k])
 
     def result(self, i: int) -> CheckResult:
         value: Any
-        pick = self.text_pick[i] if self.text_pick is not None else -1
+        pick = self.text_pick[i]
         if pick >= 0:
             col = self.text_cols[pick]
             value = col if isinstance(col, str) else col[i]
@@ -129,7 +136,7 @@ class _CheckColumns:
             number = self.value[i]
             value = None if math.isnan(number) else self.spec.value_type(number)
         detail = ""
-        dpick = self.detail_pick[i] if self.detail_pick is not None else -1
+        dpick = self.detail_pick[i]
         if dpick >= 0:
             col = self.detail_cols[dpick]
             detail = (col if isinstance(col, str) else col[i]) or ""
@@ -166,6 +173,9 @@ class Scorer:
     def score_features(self, f: Features) -> ScoreBatch:
         s = self.settings
         checks = {spec.name: VECTOR_CHECKS[spec.name](f, s) for spec in CATALOGUE}
+        for spec in CATALOGUE:
+            if spec.name in s.allowlist_exempt:
+                allowlist_override(checks[spec.name], f, spec.facets[0])
         return _combine(f, checks, s)
 
     def score_token(

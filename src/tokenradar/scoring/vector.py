@@ -53,10 +53,11 @@ class CheckArrays:
     source: Codes  # index into features.KINDS, -1 = none
     note: Codes  # a Note
     #: text values: ``text_pick[i]`` indexes ``text_cols`` (-1: take ``value``)
+    text_pick: Codes
+    #: reason details: ``detail_pick[i]`` indexes ``detail_cols`` (-1: none)
+    detail_pick: Codes
     text_cols: list[TextCol] = field(default_factory=list)
-    text_pick: Codes | None = None
     detail_cols: list[TextCol] = field(default_factory=list)
-    detail_pick: Codes | None = None
 
 
 class _Rules:
@@ -93,11 +94,9 @@ class _Rules:
         out.source[take] = KIND_CODE[source]
         out.note[take] = note[take] if isinstance(note, np.ndarray) else note
         if text is not None:
-            assert out.text_pick is not None
             out.text_pick[take] = len(out.text_cols)
             out.text_cols.append(text)
         if detail is not None:
-            assert out.detail_pick is not None
             out.detail_pick[take] = len(out.detail_cols)
             out.detail_cols.append(detail)
         self.done |= take
@@ -108,16 +107,6 @@ class _Rules:
         """PASS where ``ok``, FAIL elsewhere, for the tokens in ``mask``."""
         state = np.where(ok, PASS, FAIL).astype(np.int8)
         self.when(mask, state, source, value=value, **kw)  # type: ignore[arg-type]
-
-    def allowlisted(self, source: FacetKind) -> None:
-        f = self.f
-        self.when(
-            f.num["allowlisted"] == 1.0,
-            PASS,
-            source,
-            note=Note.ALLOWLISTED,
-            detail=f.text["allowlisted"],
-        )
 
     def missing_field(self, mask: Mask, source: FacetKind) -> None:
         self.when(mask, UNKNOWN, source, note=Note.FIELD_MISSING)
@@ -130,6 +119,18 @@ class _Rules:
         return self.out
 
 
+def allowlist_override(arr: CheckArrays, f: Features, source: FacetKind) -> None:
+    """Allowlisted tokens pass this (exempt) check by design, as the reference does."""
+    allowed = f.num["allowlisted"] == 1.0
+    arr.state[allowed] = PASS
+    arr.value[allowed] = np.nan
+    arr.source[allowed] = KIND_CODE[source]
+    arr.note[allowed] = Note.ALLOWLISTED
+    arr.text_pick[allowed] = -1
+    arr.detail_pick[allowed] = len(arr.detail_cols)
+    arr.detail_cols.append(f.text["allowlisted"])
+
+
 def _known(x: Floats) -> Mask:
     return ~np.isnan(x)
 
@@ -139,7 +140,6 @@ def _known(x: Floats) -> Mask:
 
 def _authority(f: Features, chain: str, said: str) -> CheckArrays:
     r = _Rules(f)
-    r.allowlisted(MINT)
     mint_ok, risk_ok = f.ok(MINT), f.ok(RISK)
     has, r_has = f.num[chain], f.num[f"r_{chain}"]
     note = np.where(
@@ -161,7 +161,6 @@ def freeze_authority(f: Features, s: ScoringSettings) -> CheckArrays:
 def token_extensions(f: Features, s: ScoringSettings) -> CheckArrays:
     p = s.checks.token_extensions
     r = _Rules(f)
-    r.allowlisted(MINT)
     r.verdict(f.ok(MINT), f.num["bad_ext"] == 0.0, MINT, text=f.text["bad_ext"])
     risk_ok = f.ok(RISK)
     fee = f.num["fee_pct"]
@@ -178,7 +177,6 @@ def token_extensions(f: Features, s: ScoringSettings) -> CheckArrays:
 def top1_holder(f: Features, s: ScoringSettings) -> CheckArrays:
     p = s.checks.top1_holder
     r = _Rules(f)
-    r.allowlisted(HOLDERS)
     top1 = f.num["top1"]
     r.verdict(f.ok(HOLDERS) & _known(top1), top1 <= p.max_share, HOLDERS, value=top1)
     risk_ok = f.ok(RISK)
@@ -198,7 +196,6 @@ def top1_holder(f: Features, s: ScoringSettings) -> CheckArrays:
 def top10_holders(f: Features, s: ScoringSettings) -> CheckArrays:
     p = s.checks.top10_holders
     r = _Rules(f)
-    r.allowlisted(HOLDERS)
     top10 = f.num["top10"]
     r.verdict(f.ok(HOLDERS) & _known(top10), top10 <= p.max_share, HOLDERS, value=top10)
     risk_ok = f.ok(RISK)
@@ -211,7 +208,6 @@ def top10_holders(f: Features, s: ScoringSettings) -> CheckArrays:
 def lp_locked(f: Features, s: ScoringSettings) -> CheckArrays:
     p = s.checks.lp_locked
     r = _Rules(f)
-    r.allowlisted(RISK)
     lp = f.num["lp_locked"]
     r.verdict(f.ok(RISK) & _known(lp), lp >= p.min_pct, RISK, value=lp)
     return r.unknown(RISK)
@@ -223,7 +219,6 @@ def lp_locked(f: Features, s: ScoringSettings) -> CheckArrays:
 def rugcheck_dangers(f: Features, s: ScoringSettings) -> CheckArrays:
     p = s.checks.rugcheck_dangers
     r = _Rules(f)
-    r.allowlisted(RISK)
     n = f.num["dangers"]
     r.verdict(f.ok(RISK), n <= p.max_dangers, RISK, value=n, detail=f.text["dangers"])
     return r.unknown(RISK)

@@ -9,7 +9,7 @@ place to read what a check means.
 
 from __future__ import annotations
 
-from tokenradar.domain import CheckResult, TokenRef
+from tokenradar.domain import CheckResult, CheckState, TokenRef
 from tokenradar.scoring.checks import authority, holders, market, momentum, rugcheck
 from tokenradar.scoring.checks.base import (
     Category,
@@ -47,9 +47,16 @@ def make_context(
 def evaluate(ctx: Context) -> tuple[CheckResult, ...]:
     """Every check of the catalogue over one token, in catalogue order."""
     results = []
+    exempt = ctx.settings.allowlist_exempt
     for spec in CATALOGUE:
-        policy = ctx.settings.checks.get(spec.name)
-        results.append(make_result(spec, spec.evaluate(ctx, policy), ctx))
+        if ctx.allowlisted is not None and spec.name in exempt:
+            # an allowlisted major passes by design; its source facet and age still show
+            verdict = Verdict(
+                CheckState.PASS, None, spec.facets[0], Note.ALLOWLISTED, ctx.allowlisted
+            )
+        else:
+            verdict = spec.evaluate(ctx, ctx.settings.checks.get(spec.name))
+        results.append(make_result(spec, verdict, ctx))
     return tuple(results)
 
 

@@ -38,8 +38,6 @@ def _agreement(chain_has: bool, risk: RiskData | None, risk_has: bool) -> Note:
 def mint_authority(ctx: Context, policy: MintAuthorityPolicy) -> Verdict:
     mint = ctx.ok(FacetKind.MINT, MintData)
     risk = ctx.ok(FacetKind.RISK, RiskData)
-    if ctx.allowlisted is not None:
-        return passed(None, FacetKind.MINT, Note.ALLOWLISTED, ctx.allowlisted)
     if mint is not None:
         has = mint.mint_authority is not None
         note = _agreement(has, risk, risk is not None and risk.mint_authority is not None)
@@ -54,8 +52,6 @@ def mint_authority(ctx: Context, policy: MintAuthorityPolicy) -> Verdict:
 def freeze_authority(ctx: Context, policy: FreezeAuthorityPolicy) -> Verdict:
     mint = ctx.ok(FacetKind.MINT, MintData)
     risk = ctx.ok(FacetKind.RISK, RiskData)
-    if ctx.allowlisted is not None:
-        return passed(None, FacetKind.MINT, Note.ALLOWLISTED, ctx.allowlisted)
     if mint is not None:
         has = mint.freeze_authority is not None
         note = _agreement(has, risk, risk is not None and risk.freeze_authority is not None)
@@ -84,8 +80,6 @@ def dangerous_extensions(mint: MintData, policy: TokenExtensionsPolicy) -> list[
 def token_extensions(ctx: Context, policy: TokenExtensionsPolicy) -> Verdict:
     mint = ctx.ok(FacetKind.MINT, MintData)
     risk = ctx.ok(FacetKind.RISK, RiskData)
-    if ctx.allowlisted is not None:
-        return passed(None, FacetKind.MINT, Note.ALLOWLISTED, ctx.allowlisted)
     if mint is not None:
         bad = dangerous_extensions(mint, policy)
         return verdict_if(not bad, ", ".join(bad), FacetKind.MINT)

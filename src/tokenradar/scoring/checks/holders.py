@@ -46,8 +46,6 @@ def first_risk(risk: RiskData, names: tuple[str, ...]) -> str | None:
 
 
 def top1_holder(ctx: Context, policy: Top1HolderPolicy) -> Verdict:
-    if ctx.allowlisted is not None:
-        return Verdict(CheckState.PASS, None, FacetKind.HOLDERS, Note.ALLOWLISTED, ctx.allowlisted)
     holders = ctx.ok(FacetKind.HOLDERS, HoldersData)
     if holders is not None and holders.top1_share is not None:
         share = holders.top1_share
@@ -67,8 +65,6 @@ def top1_holder(ctx: Context, policy: Top1HolderPolicy) -> Verdict:
 
 
 def top10_holders(ctx: Context, policy: Top10HoldersPolicy) -> Verdict:
-    if ctx.allowlisted is not None:
-        return Verdict(CheckState.PASS, None, FacetKind.HOLDERS, Note.ALLOWLISTED, ctx.allowlisted)
     holders = ctx.ok(FacetKind.HOLDERS, HoldersData)
     if holders is not None and holders.top10_share is not None:
         share = holders.top10_share
@@ -84,8 +80,6 @@ def top10_holders(ctx: Context, policy: Top10HoldersPolicy) -> Verdict:
 
 
 def lp_locked(ctx: Context, policy: LpLockedPolicy) -> Verdict:
-    if ctx.allowlisted is not None:
-        return Verdict(CheckState.PASS, None, FacetKind.RISK, Note.ALLOWLISTED, ctx.allowlisted)
     risk = ctx.ok(FacetKind.RISK, RiskData)
     if risk is None:
         return ctx.unknown(FacetKind.RISK)

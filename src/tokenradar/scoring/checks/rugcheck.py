@@ -9,12 +9,11 @@ come back through the side door.
 
 from __future__ import annotations
 
-from tokenradar.domain import CheckState, FacetKind, RiskData
+from tokenradar.domain import FacetKind, RiskData
 from tokenradar.scoring.checks.base import (
     Category,
     CheckSpec,
     Context,
-    Note,
     Verdict,
     verdict_if,
 )
@@ -27,8 +26,6 @@ def uncovered_dangers(risk: RiskData, covered: tuple[str, ...]) -> list[str]:
 
 
 def rugcheck_dangers(ctx: Context, policy: RugcheckDangersPolicy) -> Verdict:
-    if ctx.allowlisted is not None:
-        return Verdict(CheckState.PASS, None, FacetKind.RISK, Note.ALLOWLISTED, ctx.allowlisted)
     risk = ctx.ok(FacetKind.RISK, RiskData)
     if risk is None:
         return ctx.unknown(FacetKind.RISK)
