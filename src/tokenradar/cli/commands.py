@@ -5,5 +5,6 @@ from __future__ import annotations
 from tokenradar.cli import (
     db,  # noqa: F401
     history,  # noqa: F401
+    scan,  # noqa: F401
     simulate,  # noqa: F401
 )

@@ -12,16 +12,25 @@ jupiter       ``all`` (``rate``, ``max_in_flight``)                    price
 ============  =====================================================  ==========================
 
 DexScreener's two limits are separate (neither contains the other), so its
-root only caps requests in flight. A shared (Redis) budget for several workers
+root only caps requests in flight. The RPC nodes pace with a burst allowance
+(20 calls for the host, 5 per method; their windows still keep them exact): a
+holders batch costs 20 calls at once, and without it a cheap
+``getMultipleAccounts`` of the mint lane (100 tokens for one call) would queue
+behind the holders' bill for seconds. A shared (Redis) budget for several workers
 builds the same tree over shared counters.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from tokenradar.clock import SYSTEM_CLOCK, Clock
 from tokenradar.flow.adaptive import AdaptivePolicy
 from tokenradar.flow.limiter import Limiter, LimitNode
 from tokenradar.settings import ProvidersSettings
+
+RPC_HOST_BURST = 20.0  # one holders batch of getTokenLargestAccounts
+RPC_METHOD_BURST = 5.0
 
 
 def provider_budgets(
@@ -40,9 +49,12 @@ def provider_budgets(
     pairs = LimitNode("dexscreener.pairs", dex.rate, policy=policy)
     feeds = LimitNode("dexscreener.feeds", dex.feed_rate, policy=policy)
     method_rate = rpc.method_rate
+    base = policy or AdaptivePolicy()
+    host_policy = replace(base, burst=max(base.burst, RPC_HOST_BURST))
+    method_policy = replace(base, burst=max(base.burst, RPC_METHOD_BURST))
 
     def rpc_method(method: str) -> LimitNode:
-        return LimitNode(f"solana_rpc.{method}", method_rate, policy=policy)
+        return LimitNode(f"solana_rpc.{method}", method_rate, policy=method_policy)
 
     return {
         "dexscreener": Limiter(
@@ -57,7 +69,7 @@ def provider_budgets(
         "solana_rpc": Limiter(
             "solana_rpc",
             root=LimitNode(
-                "solana_rpc.all", rpc.rate, max_in_flight=rpc.max_in_flight, policy=policy
+                "solana_rpc.all", rpc.rate, max_in_flight=rpc.max_in_flight, policy=host_policy
             ),
             default=rpc_method,
             clock=clock,

@@ -175,11 +175,11 @@ class ScanJob:
     async def wait(self) -> None:
         await self._all_done.wait()
 
-    def interrupt(self) -> None:
-        """Stop waiting: every pair still open becomes ``interrupted`` (fetches go on)."""
+    def interrupt(self, reason: str = INTERRUPTED) -> None:
+        """Stop waiting: every pair still open ends with ``reason`` (fetches go on)."""
         for key in list(self._waiting):
             self._waiting.pop(key)
-            self._outcomes[key] = FacetOutcome(key[1], note=INTERRUPTED)
+            self._outcomes[key] = FacetOutcome(key[1], note=reason)
         self._check_done()
         self._all_done.set()
 

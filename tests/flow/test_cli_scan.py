@@ -1,0 +1,118 @@
+"""``tokenradar scan`` end to end, as a user runs it (a subprocess)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+SOL = "So11111111111111111111111111111111111111112"
+
+
+def tokenradar(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tokenradar.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "COLUMNS": "200"},
+        check=False,
+    )
+
+
+@pytest.mark.slow
+def test_demo_2000_accounts_for_every_token(tmp_path: Path) -> None:
+    out = tmp_path / "scan.json"
+    done = tokenradar(
+        "scan", "--demo", "2000", "--max-time", "25", "--format", "json", "--out", str(out),
+        "--no-progress", cwd=tmp_path, timeout=90,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    report: dict[str, Any] = json.loads(out.read_text())
+    results, stats = report["results"], report["stats"]
+    assert len(results) == stats["tokens"] >= 2000
+    assert len({(r["chain"], r["address"]) for r in results}) == len(results)
+    assert stats["complete"] + stats["partial"] + stats["failed"] == len(results)
+    # market data (150 tokens/s) and mints (400/s) finish well within the time
+    assert all(r["facets"]["market"]["state"] in ("ok", "absent") for r in results)
+    solana = [r for r in results if r["chain"] == "solana"]
+    assert all(r["facets"]["mint"]["state"] == "ok" for r in solana)
+    # holders (~4 tokens/s) cannot: each missing one says why
+    for r in results:
+        for name, facet in r["facets"].items():
+            if facet["state"] in ("missing", "error"):
+                assert facet["error"], (r["address"], name)
+                assert {"facet": name, "reason": facet["error"]} in r["errors"]
+    # politeness, by the server's own counters: no 429 from a published limit, and
+    # RugCheck's undisclosed one (discovered by probing) refused at most 2 %
+    for name, counts in stats["simulator"]["endpoints"].items():
+        if name.startswith("rugcheck"):
+            assert counts["rate_limited"] <= 0.02 * counts["requests"], name
+        else:
+            assert counts["rate_limited"] == 0, name
+    assert stats["lanes"]["dexscreener.market"]["mean_batch"] >= 29
+
+
+def test_ctrl_c_prints_what_is_done(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tokenradar.cli", "scan", "--demo", "100",
+         "--facets", "market,holders", "--format", "json", "--no-progress"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    time.sleep(4.0)  # enough to start, fetch the market data and some holders
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 0, stderr
+    report = json.loads(stdout)
+    stats, results = report["stats"], report["results"]
+    assert stats["interrupted"] is True
+    assert len(results) == stats["tokens"] >= 100
+    assert all(r["facets"]["market"]["state"] == "ok" for r in results)
+    holders = [r["facets"]["holders"] for r in results if r["chain"] == "solana"]
+    assert any(h["state"] == "ok" for h in holders)
+    assert any(h["error"] == "interrupted" for h in holders)
+
+
+def test_an_invalid_address_is_rejected_before_anything_is_sent(tmp_path: Path) -> None:
+    done = tokenradar("scan", SOL, "0xnothex", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "'0xnothex' is not an EVM address" in done.stderr
+    assert not done.stdout
+
+
+def test_a_bad_line_in_the_file_is_named(tmp_path: Path) -> None:
+    listing = tmp_path / "tokens.txt"
+    listing.write_text(f"# my watchlist\n{SOL}\n\nbase:0x{'ab' * 20}\nnot-a-token  # oops\n")
+    done = tokenradar("scan", "--file", str(listing), cwd=tmp_path)
+    assert done.returncode == 2
+    assert f"{listing}:5:" in done.stderr
+    assert "'not-a-token'" in done.stderr
+
+
+def test_nothing_given_is_an_error_and_unknown_facets_are_named(tmp_path: Path) -> None:
+    assert "nothing to scan" in tokenradar("scan", cwd=tmp_path).stderr
+    done = tokenradar("scan", SOL, "--facets", "market,volume", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "unknown facet 'volume'" in done.stderr
+
+
+def test_exit_code_is_1_only_when_nothing_could_be_scanned(tmp_path: Path) -> None:
+    config = tmp_path / "down.toml"
+    config.write_text('[providers.dexscreener]\nbase_url = "http://127.0.0.1:9"\n')
+    done = tokenradar(
+        "scan", SOL, "--facets", "market", "--config", str(config), "--format", "csv",
+        "--no-progress", cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    header, row = done.stdout.strip().splitlines()
+    assert header.startswith("chain,address,symbol,status,market_state,market_age_s")
+    assert row.startswith(f"solana,{SOL},,failed,error,")
+    assert "unavailable" in row
