@@ -36,9 +36,13 @@ F_OBSERVATION = slice(6, 12)
 F_ATTEMPT = slice(1, 6)
 
 
+#: A token as the writer keys it: (chain, address). Cheaper to hash than TokenRef.
+TokenKey = tuple[str, str]
+
+
 @dataclass(slots=True)
 class FacetRow:
-    token: TokenRef
+    tk: TokenKey
     kind: str
     values: tuple[Any, ...]  # kind, state, source, fetched_at, error_kind, error_message,
     #                          observed_at, payload, symbol, price_usd, liquidity_usd, rugged
@@ -47,6 +51,7 @@ class FacetRow:
 @dataclass(slots=True)
 class ScoreRow:
     token: TokenRef
+    tk: TokenKey
     scored_at: float
     values: tuple[Any, ...]  # scored_at, score, safety, momentum, tier, decision, confidence
     checks: str  # JSON; kept on the latest score only, not in history
@@ -101,7 +106,7 @@ def facet_row(facet: Facet[Any]) -> FacetRow:
         _finite(liquidity),
         rugged,
     )
-    return FacetRow(facet.token, facet.kind.value, values)
+    return FacetRow((facet.token.chain, facet.token.address), facet.kind.value, values)
 
 
 def score_row(score: Score) -> ScoreRow:
@@ -114,7 +119,8 @@ def score_row(score: Score) -> ScoreRow:
         score.decision.value,
         float(score.confidence),
     )
-    return ScoreRow(score.token, float(score.scored_at), values, checks_to_json(score.checks))
+    tk = (score.token.chain, score.token.address)
+    return ScoreRow(score.token, tk, float(score.scored_at), values, checks_to_json(score.checks))
 
 
 def scan_row(scan: ScanRecord) -> ScanRow:
@@ -166,6 +172,6 @@ def merge_facet(old: FacetRow, new: FacetRow) -> FacetRow:
     ob, oa = b[F_OBSERVED_AT], a[F_OBSERVED_AT]
     observation = b if ob is not None and (oa is None or ob > oa) else a
     if attempt is observation:
-        return FacetRow(old.token, old.kind, attempt)
+        return FacetRow(old.tk, old.kind, attempt)
     merged = (attempt[0], *attempt[F_ATTEMPT], *observation[F_OBSERVATION])
-    return FacetRow(old.token, old.kind, merged)
+    return FacetRow(old.tk, old.kind, merged)

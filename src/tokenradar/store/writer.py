@@ -29,6 +29,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from itertools import islice
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -128,7 +129,7 @@ class Writer:
         self._task: asyncio.Task[None] | None = None
         self.stats = WriterStats()
         self._listeners: list[CommitListener] = []
-        self._token_ids: dict[TokenRef, int] = {}
+        self._token_ids: dict[R.TokenKey, int] = {}
         # the queue: rows, and (last seq, arrival time) per put call
         self._rows: deque[R.Row] = deque()
         self._arrivals: deque[tuple[int, float]] = deque()
@@ -210,27 +211,31 @@ class Writer:
     async def put_many(self, items: Iterable[Item]) -> int:
         """Queue rows in order (waiting while the queue is full).
 
-        Rows are encoded here, so a value that cannot be stored raises now, in
-        the caller. Returns the sequence number of the last row.
+        Rows are encoded here, a batch at a time while the writer commits the
+        previous one, so a value that cannot be stored raises in the caller
+        (the rows before it in ``items`` are queued). Returns the sequence
+        number of the last row.
         """
-        encoded = [_encode(item) for item in items]
-        i = 0
-        while i < len(encoded):
+        it = iter(items)
+        while True:
             self._check_accepting()
             room = self._capacity - len(self._rows)
             if room <= 0:
                 self._space.clear()
                 await self._space.wait()
                 continue
-            chunk = encoded[i : i + room]
-            i += len(chunk)
+            chunk = [_encode(item) for item in islice(it, min(room, self._batch_size))]
+            if not chunk:
+                return self._put_seq
             was_empty = not self._rows
             self._rows.extend(chunk)
             self._put_seq += len(chunk)
             self._arrivals.append((self._put_seq, self._clock.monotonic()))
             if was_empty or len(self._rows) >= self._batch_size:
                 self._wake.set()
-        return self._put_seq
+                # let the writer start on this batch (its I/O runs in a thread)
+                # while we encode the next one
+                await asyncio.sleep(0)
 
     async def flush(self) -> None:
         """Return when every row put before this call is committed.
@@ -417,21 +422,21 @@ class Writer:
     # -- one transaction -----------------------------------------------------
 
     async def _transaction(self, batch: list[R.Row]) -> CommittedBatch:
-        facet_rows: dict[tuple[TokenRef, str], R.FacetRow] = {}
-        latest: dict[TokenRef, R.ScoreRow] = {}
-        history: dict[tuple[TokenRef, float], R.ScoreRow] = {}
+        facet_rows: dict[tuple[R.TokenKey, str], R.FacetRow] = {}
+        latest: dict[R.TokenKey, R.ScoreRow] = {}
+        history: dict[tuple[R.TokenKey, float], R.ScoreRow] = {}
         scan_rows: dict[str, R.ScanRow] = {}
         alert_rows: dict[tuple[str, float], R.AlertRow] = {}
         for row in batch:
             if isinstance(row, R.FacetRow):
-                fkey = (row.token, row.kind)
+                fkey = (row.tk, row.kind)
                 old = facet_rows.get(fkey)
                 facet_rows[fkey] = row if old is None else R.merge_facet(old, row)
             elif isinstance(row, R.ScoreRow):
-                history.setdefault((row.token, row.scored_at), row)
-                cur = latest.get(row.token)
+                history.setdefault((row.tk, row.scored_at), row)
+                cur = latest.get(row.tk)
                 if cur is None or row.scored_at > cur.scored_at:
-                    latest[row.token] = row
+                    latest[row.tk] = row
             elif isinstance(row, R.ScanRow):
                 sc = scan_rows.get(row.id)
                 if sc is None or row.updated_at > sc.updated_at:
@@ -441,31 +446,31 @@ class Writer:
                 # statement per row, so one key twice is fine here even on PostgreSQL)
                 alert_rows.setdefault((row.dedup_key, row.last_fired), row)
 
-        needed = {t for t, _ in facet_rows} | latest.keys()
+        needed = {tk for tk, _ in facet_rows} | latest.keys()
         st = self._st
         async with self._engines.writer.connect() as conn, conn.begin():
             new_ids = await self._resolve_ids(conn, needed)
             ids = self._token_ids
             idof = (lambda t: ids.get(t) or new_ids[t]) if new_ids else ids.__getitem__
             if facet_rows:
-                params = [(idof(r.token), *r.values) for r in facet_rows.values()]
-                params.sort(key=lambda p: (p[0], p[1]))  # one lock order for every writer
+                params = [(idof(r.tk), *r.values) for r in facet_rows.values()]
+                params.sort()  # one lock order for every writer (keys are unique)
                 await conn.exec_driver_sql(st.upsert_facets, params)
             if latest:
                 snap = await _snapshots(conn, [idof(t) for t in latest])
                 params = []
                 for r in latest.values():
-                    tid = idof(r.token)
+                    tid = idof(r.tk)
                     price, liq = snap.get(tid, (None, None))
                     params.append((tid, *r.values, r.checks, price, liq))
-                params.sort(key=lambda p: p[0])
+                params.sort()
                 await conn.exec_driver_sql(st.upsert_scores, params)
                 hparams = []
                 for r in history.values():
-                    tid = idof(r.token)
+                    tid = idof(r.tk)
                     price, liq = snap.get(tid, (None, None))
                     hparams.append((tid, *r.values, price, liq))
-                hparams.sort(key=lambda p: (p[0], p[1]))
+                hparams.sort()
                 await conn.exec_driver_sql(st.insert_history, hparams)
             if scan_rows:
                 await conn.exec_driver_sql(
@@ -485,34 +490,33 @@ class Writer:
         return CommittedBatch(
             facets=len(facet_rows),
             scores=len(latest),
-            history=tuple(history.keys()),
+            history=tuple((r.token, r.scored_at) for r in history.values()),
             scans=len(scan_rows),
             alerts=len(alert_rows),
         )
 
     async def _resolve_ids(
-        self, conn: AsyncConnection, needed: set[TokenRef]
-    ) -> dict[TokenRef, int]:
+        self, conn: AsyncConnection, needed: set[R.TokenKey]
+    ) -> dict[R.TokenKey, int]:
         missing = sorted(t for t in needed if t not in self._token_ids)
         if not missing:
             return {}
         now = self._clock.now()
         await conn.exec_driver_sql(
-            self._st.insert_tokens, [(t.chain, t.address, now) for t in missing]
+            self._st.insert_tokens, [(chain, address, now) for chain, address in missing]
         )
-        found: dict[TokenRef, int] = {}
+        found: dict[R.TokenKey, int] = {}
+        wanted = set(missing)
         for i in range(0, len(missing), _IN_CHUNK):
             chunk = missing[i : i + _IN_CHUNK]
-            by_key = {(t.chain, t.address): t for t in chunk}
             result = await conn.execute(
                 select(tokens.c.id, tokens.c.chain, tokens.c.address).where(
-                    tokens.c.address.in_([t.address for t in chunk])
+                    tokens.c.address.in_([address for _, address in chunk])
                 )
             )
             for tid, chain, address in result:
-                tok = by_key.get((chain, address))
-                if tok is not None:
-                    found[tok] = tid
+                if (chain, address) in wanted:
+                    found[(chain, address)] = tid
         if len(found) != len(missing):
             raise StorageError(f"could not resolve ids for {len(missing) - len(found)} tokens")
         return found
