@@ -244,3 +244,10 @@ def test_momentum_checks_do_not_touch_safety() -> None:
     assert s.momentum == 0.0
     assert s.safety == 100.0
     assert check(s, "buy_pressure").reason == "no trades in the last 24 h"
+
+
+def test_negative_zero_moves_read_the_same_on_both_paths() -> None:
+    # min() keeps whichever zero comes first, numpy's fmin the other: values are normalised
+    zeros = {"price_change_m5": None, "price_change_h1": None}
+    s = score(facets(market={**zeros, "price_change_h6": 0.0, "price_change_h24": -0.0}))
+    assert check(s, "price_extremes").reason.startswith("largest recent move +0.0%")

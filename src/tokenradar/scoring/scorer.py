@@ -134,7 +134,7 @@ class _CheckColumns:
             value = col if isinstance(col, str) else col[i]
         else:
             number = self.value[i]
-            value = None if math.isnan(number) else self.spec.value_type(number)
+            value = None if math.isnan(number) else self.spec.value_type(number + 0.0)
         detail = ""
         dpick = self.detail_pick[i]
         if dpick >= 0:

@@ -184,6 +184,9 @@ def make_result(spec: CheckSpec, verdict: Verdict, ctx: Context) -> CheckResult:
     value = verdict.value
     if value is not None and type(value) is not spec.value_type:
         value = spec.value_type(value)
+    if isinstance(value, float):
+        value += 0.0  # -0.0 -> 0.0: which zero min() keeps is order-dependent
+    if value is not verdict.value:
         verdict = replace(verdict, value=value)
     return CheckResult(
         name=spec.name,
