@@ -35,6 +35,8 @@ from tokenradar.domain import FacetKind, TokenRef
 from tokenradar.errors import InvalidAddress, InvalidInput
 from tokenradar.flow.engine import Engine
 from tokenradar.flow.scan import ScanJob, ScanStatus, TokenResult, parse_kinds
+from tokenradar.scoring.present import explain_table, rank_key, score_fields
+from tokenradar.scoring.scorer import Scorer
 from tokenradar.settings import Settings, load_settings
 from tokenradar.simulator import SimConfig, SimulatedMarket, run_simulator
 
@@ -257,11 +259,18 @@ def scan(
             help="Stop waiting after this many seconds; the rest is reported missing.", min=0
         ),
     ] = None,
+    explain: Annotated[
+        str | None,
+        typer.Option(help="Also print this token's check-by-check score breakdown (scans it)."),
+    ] = None,
 ) -> None:
     """Scan tokens once: market, mint, holders, risk and price, as fast as the limits allow."""
     kinds = parse_kinds(facets)
     settings = load_settings(config)
     tokens = read_tokens(addresses or [], file)
+    target = TokenRef.parse(explain) if explain else None
+    if target is not None and target not in tokens:
+        tokens.append(target)
     if not tokens and demo is None:
         raise InvalidInput("nothing to scan: give addresses, --file FILE or --demo N")
     results, stats = asyncio.run(
@@ -269,8 +278,10 @@ def scan(
     )
 
     now = time.time()
-    order = ranked(results)
-    rows = [r.as_dict(now) for r in order]
+    scanned = {r.token: {k: f for k in kinds if (f := r.facet(k))} for r in results}
+    scores = {s.token: s for s in Scorer(settings.scoring).score_batch(scanned, now)}
+    order = sorted(ranked(results), key=lambda r: rank_key(scores[r.token]))
+    rows = [{**r.as_dict(now), **score_fields(scores[r.token])} for r in order]
     if fmt is OutputFormat.TABLE:
         with contextlib.ExitStack() as stack:
             fh = stack.enter_context(out.open("w", encoding="utf-8")) if out else None
@@ -279,6 +290,8 @@ def scan(
             console = Console(file=fh, width=200) if wide else Console()
             render_table(order, rows, kinds, console)
             console.print(_summary(stats))
+            if target is not None:
+                console.print(explain_table(scores[target], symbol=_symbol(order, target)))
     else:
         text = (
             render_json(rows, stats) + "\n" if fmt is OutputFormat.JSON else render_csv(rows, kinds)
@@ -287,8 +300,16 @@ def scan(
             sys.stdout.write(text)
         else:
             out.write_text(text, encoding="utf-8")
+        if target is not None:  # stdout holds the JSON/CSV: the breakdown goes to stderr
+            Console(stderr=True, width=200).print(
+                explain_table(scores[target], symbol=_symbol(order, target))
+            )
     if stats["complete"] + stats["partial"] == 0:
         raise typer.Exit(code=1)
+
+
+def _symbol(results: Sequence[TokenResult], token: TokenRef) -> str | None:
+    return next((r.symbol for r in results if r.token == token), None)
 
 
 def _summary(stats: dict[str, Any]) -> str:

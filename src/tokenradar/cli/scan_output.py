@@ -93,6 +93,23 @@ def _money(value: float | None) -> str:
     return f"${value:,.2f}" if abs(value) >= 1 else f"${value:.4g}"
 
 
+_DECISION_STYLE = {"buy_candidate": "green", "watch": "yellow", "avoid": "red"}
+
+
+def _score_cells(row: Row) -> list[str]:
+    """score, decision, tier, confidence (blank when the row carries no score fields)."""
+    if "decision" not in row:
+        return ["", "", "", ""]
+    score = "-" if row.get("score") is None else f"{row['score']:.0f}"
+    decision = row["decision"]
+    return [
+        score,
+        f"[{_DECISION_STYLE.get(decision, '')}]{decision}[/]",
+        row.get("tier") or "-",
+        f"{row.get('confidence', 0.0):.2f}",
+    ]
+
+
 def render_table(
     results: Sequence[TokenResult],
     rows: Sequence[Row],
@@ -105,6 +122,10 @@ def render_table(
     table.add_column("token", no_wrap=True)
     table.add_column("symbol", no_wrap=True, max_width=12)
     table.add_column("status", no_wrap=True)
+    table.add_column("score", justify="right", no_wrap=True)
+    table.add_column("decision", no_wrap=True)
+    table.add_column("tier", no_wrap=True)
+    table.add_column("conf", justify="right", no_wrap=True)
     for k in kinds:
         table.add_column(k.value, no_wrap=True)
     table.add_column("liquidity", justify="right", no_wrap=True)
@@ -127,6 +148,7 @@ def render_table(
             f"{row['chain']}:{_short(row['address'])}",
             row.get("symbol") or "-",
             f"[{colour}]{status}[/]",
+            *_score_cells(row),
             *cells,
             _money(data.liquidity_usd if data else None),
             _money(data.price_usd if data else None),

@@ -265,7 +265,7 @@ class TierPolicy(_Model):
     #: |1 h price change| at or above this percent is ``hot``
     hot_move_pct: float = Field(default=20.0, ge=0.0)
     #: a score at or above this is ``hot``
-    hot_min_score: float = Field(default=70.0, ge=0.0, le=100.0)
+    hot_min_score: float = Field(default=85.0, ge=0.0, le=100.0)
     #: 24 h volume below this (USD) on a pair older than new_pair_age_s is ``cold``
     dead_volume_h24_usd: float = Field(default=1_000.0, ge=0.0)
 
