@@ -72,3 +72,28 @@ def test_bad_scoring_settings_are_rejected_naming_the_key(
 def test_bad_allowlist_entry_is_named_in_the_message(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not-an-address"):
         _load(tmp_path, "[scoring.allowlist]\nnot-an-address = 'X'\n")
+
+
+def test_the_configuration_example_in_the_docs_loads(tmp_path: Path) -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "scoring.md").read_text(encoding="utf-8")
+    section = doc.split("## Configuration", 1)[1]
+    example = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    settings = _load(tmp_path, example)
+    assert settings.scoring.checks.liquidity_floor.min_usd == 25000
+    assert settings.scoring.checks.mint_authority.unknown is UnknownPolicy.FAIL
+    assert "solana:7GCihgDB8fe6KNjn2MYtkzZcRjQy3t9GHdC8uHYmW2hr" in (
+        settings.scoring.effective_allowlist()
+    )
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ("[scoring.checks.liquidty_floor]\nmin_usd = 1\n", "unknown key"),
+        ("[scoring.checks.mint_authority]\nweight = -1\n", "greater than or equal to 0"),
+        ("[scoring.allowlist]\nxyz = 'X'\n", "allowlist entry 'xyz'"),
+    ],
+)
+def test_error_messages_quoted_in_the_docs(tmp_path: Path, toml: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        _load(tmp_path, toml)
