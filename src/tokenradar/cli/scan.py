@@ -39,6 +39,8 @@ from tokenradar.scoring.present import explain_table, rank_key, score_fields
 from tokenradar.scoring.scorer import Scorer
 from tokenradar.settings import Settings, load_settings
 from tokenradar.simulator import SimConfig, SimulatedMarket, run_simulator
+from tokenradar.store import open_store
+from tokenradar.store.recorder import ScanRecorder, record_scores
 
 ALL_FACETS = ",".join(k.value for k in FacetKind)
 
@@ -136,11 +138,13 @@ async def _scan(
     max_time: float | None,
 ) -> tuple[list[TokenResult], dict[str, Any]]:
     started = time.monotonic()
-    async with _maybe_demo(demo) as sim:
+    async with _maybe_demo(demo) as sim, open_store(settings.storage) as store:
         if sim is not None:
             settings = demo_settings(settings, sim)
             tokens = [*sim.world.tokens, *tokens]
         async with Engine(settings, kinds=kinds) as engine:
+            recorder = await ScanRecorder.begin(store, total=len(tokens), kinds=kinds)
+            engine.subscribe(recorder.facets)  # persisted as they land
             job = engine.start_scan(tokens, kinds)
             interrupted = asyncio.Event()
 
@@ -173,6 +177,7 @@ async def _scan(
                         loop.remove_signal_handler(sig)
             results = job.results()
             stats = _stats(engine, job, results, started, interrupted.is_set())
+            stats["scan_id"] = recorder.record.id
         if sim is not None:
             stats["simulator"] = _sim_summary(sim)
     return results, stats
@@ -280,6 +285,7 @@ def scan(
     now = time.time()
     scanned = {r.token: {k: f for k in kinds if (f := r.facet(k))} for r in results}
     scores = {s.token: s for s in Scorer(settings.scoring).score_batch(scanned, now)}
+    asyncio.run(record_scores(settings.storage, stats, scores.values()))
     order = sorted(ranked(results), key=lambda r: rank_key(scores[r.token]))
     rows = [{**r.as_dict(now), **score_fields(scores[r.token])} for r in order]
     if fmt is OutputFormat.TABLE:
