@@ -26,7 +26,7 @@ import asyncio
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 import aiohttp
@@ -78,7 +78,9 @@ class TruthBench:
     facet_states: dict[str, dict[str, int]]
     fetch_s: float
     score_s: float
-    extra: dict[str, Any] = field(default_factory=dict)
+    #: rugs already executed when scored vs still to come: (count, avoided)
+    executed_rugs: tuple[int, int] = (0, 0)
+    pending_rugs: tuple[int, int] = (0, 0)
 
     @property
     def precision(self) -> float:
@@ -115,6 +117,11 @@ class TruthBench:
                 f"  {f.fate:<14} {f.count:6d}  {f.scored:6d}  {share:7.1%}  {buy:8.1%}"
                 f"  {score}  {safety}"
             )
+        (ex, ex_av), (pe, pe_av) = self.executed_rugs, self.pending_rugs
+        lines.append(
+            f"  rugs already executed when scored: {ex_av}/{ex} avoided; "
+            f"still to come: {pe_av}/{pe} avoided"
+        )
         missed = self.rugs - self.rugs_avoided
         if missed:
             fails = ", ".join(f"{name} {n}" for name, n in self.missed_rug_fails) or "none"
@@ -230,6 +237,10 @@ def summarise(
         s for s, rug in zip(scores, is_rug, strict=True) if rug and s.decision is not Decision.AVOID
     ]
     fails = Counter(c.name for s in missed for c in s.checks if c.state is CheckState.FAIL)
+    rugs = [s for s, rug in zip(scores, is_rug, strict=True) if rug]
+    executed = [s for s in rugs if truths[s.token].get("rugged")]
+    pending = [s for s in rugs if not truths[s.token].get("rugged")]
+
     states: dict[str, dict[str, int]] = {}
     for per_token in facets.values():
         for kind in FacetKind:
@@ -250,6 +261,8 @@ def summarise(
         facet_states=states,
         fetch_s=fetch_s,
         score_s=score_s,
+        executed_rugs=(len(executed), sum(s.decision is Decision.AVOID for s in executed)),
+        pending_rugs=(len(pending), sum(s.decision is Decision.AVOID for s in pending)),
     )
 
 
