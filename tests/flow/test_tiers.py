@@ -63,3 +63,12 @@ def test_an_errored_refresh_comes_back_soon_not_after_a_full_target() -> None:
     )
     assert next_due(tiers, ok, Tier.COLD) == 100.0 + 7200
     assert next_due(tiers, err, Tier.COLD) == 100.0 + 60
+
+
+def test_a_partial_facet_table_keeps_the_other_defaults() -> None:
+    tiers = TiersSettings.model_validate({"holders": {"cold": "12h"}, "error_retry": "5s"})
+    assert (tiers.holders.hot, tiers.holders.warm, tiers.holders.cold) == (600, 3600, 43200)
+    assert tiers.holders.after_launch == 300
+    assert tiers.error_retry == 5
+    with pytest.raises(ValidationError, match="hot <= warm <= cold"):
+        TiersSettings.model_validate({"market": {"hot": "5m"}})

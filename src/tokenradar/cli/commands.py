@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tokenradar.cli import (
+    bench,  # noqa: F401
     db,  # noqa: F401
     history,  # noqa: F401
     scan,  # noqa: F401

@@ -93,6 +93,21 @@ class TiersSettings(_Section):
     #: when a refresh gave up after its retries, try again this soon (at most the target)
     error_retry: Duration = 60
 
+    @model_validator(mode="before")
+    @classmethod
+    def _merge_with_defaults(cls, data: object) -> object:
+        # ``[tiers.mint] hot = "10m"`` changes one key; the others keep their defaults
+        if not isinstance(data, dict):
+            return data
+        merged = dict(data)
+        for name, value in data.items():
+            default = cls.model_fields.get(name)
+            if isinstance(value, dict) and default is not None:
+                base = default.default
+                if isinstance(base, Freshness):
+                    merged[name] = {**base.model_dump(), **value}
+        return merged
+
     def freshness(self, kind: FacetKind) -> Freshness:
         return {
             FacetKind.MARKET: self.market,
