@@ -12,6 +12,7 @@ import orjson
 import typer
 
 from tokenradar.bench.budget import run_budget_bench
+from tokenradar.bench.writer import writer_command
 from tokenradar.cli import app
 
 bench_app = typer.Typer(
@@ -36,3 +37,6 @@ def budget(
         typer.echo(orjson.dumps(result.as_dict(), option=orjson.OPT_INDENT_2).decode())
     else:
         typer.echo(result.report())
+
+
+bench_app.command("writer")(writer_command)
