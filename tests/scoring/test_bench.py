@@ -21,3 +21,18 @@ def test_bench_reports_each_phase() -> None:
     assert result.tokens == 300
     assert min(result.extract_s, result.vectorised_s, result.materialise_s) > 0
     assert "300 tokens" in result.report()
+
+
+def test_batch_scoring_restores_the_cycle_collector() -> None:
+    import gc
+
+    universe = synthetic_universe(20, seed=4)
+    assert gc.isenabled()
+    Scorer().score_batch(universe, NOW)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        Scorer().score_batch(universe, NOW)
+        assert not gc.isenabled()  # a caller's choice is kept too
+    finally:
+        gc.enable()

@@ -10,7 +10,9 @@ look-up, dangerous extension and risk names) happens here, once per token.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import gc
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
@@ -74,18 +76,45 @@ def _table(
 ) -> Floats:
     """``get(d)`` for every non-None ``d`` as rows of a float table; None becomes NaN.
 
-    One Python call per token builds a tuple; the None -> NaN and float
-    conversion run inside numpy (much faster than one generator per column).
+    ``get`` runs once per token through ``map`` (an ``attrgetter`` runs in C);
+    the None -> NaN and float conversion run inside numpy.
     """
-    missing = (None,) * width
-    table = np.empty((len(datas), width), dtype=object)
-    if datas:
-        table[:] = [missing if d is None else get(d) for d in datas]
-    table[table == None] = NAN  # noqa: E711 - elementwise on an object array
-    return table.astype(np.float64)
+    table = np.full((len(datas), width), NAN)
+    present = [i for i, d in enumerate(datas) if d is not None]
+    if present:
+        rows = np.array(list(map(get, [datas[i] for i in present])), dtype=object)
+        rows = rows.reshape(len(present), width)
+        rows[rows == None] = NAN  # noqa: E711 - elementwise on an object array
+        table[present] = rows.astype(np.float64)
+    return table
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cycle collector while building many small objects.
+
+    Building a batch allocates hundreds of thousands of tuples and lists and no
+    reference cycles; with the collector on, allocation counts trigger full
+    collections over every live object (~30 % of the time at 100k tokens).
+    Reference counting still frees everything; the previous state is restored.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def extract(
+    items: Sequence[tuple[TokenRef, FacetMap]], now: float, settings: ScoringSettings
+) -> Features:
+    with gc_paused():
+        return _extract(items, now, settings)
+
+
+def _extract(
     items: Sequence[tuple[TokenRef, FacetMap]], now: float, settings: ScoringSettings
 ) -> Features:
     n = len(items)
@@ -138,13 +167,13 @@ _market_row = attrgetter(*_MARKET_FIELDS.values())
 
 
 def _market(feats: Features, markets: list[MarketData | None]) -> None:
-    table = _table(
-        markets,
-        lambda m: (*_market_row(m), len(m.websites) + len(m.socials)),
-        len(_MARKET_FIELDS) + 1,
-    )
-    for j, col in enumerate((*_MARKET_FIELDS, "links")):
+    table = _table(markets, _market_row, len(_MARKET_FIELDS))
+    for j, col in enumerate(_MARKET_FIELDS):
         feats.num[col] = table[:, j]
+    feats.num["links"] = np.array(
+        [NAN if m is None else len(m.websites) + len(m.socials) for m in markets],
+        dtype=np.float64,
+    ).reshape(feats.n)
 
 
 def _mint(feats: Features, mints: list[MintData | None], settings: ScoringSettings) -> None:

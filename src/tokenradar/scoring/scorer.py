@@ -35,7 +35,7 @@ from tokenradar.domain import (
 )
 from tokenradar.scoring import reference
 from tokenradar.scoring.checks import CATALOGUE, Category, Note, Verdict, explain
-from tokenradar.scoring.features import KINDS, Features, Floats, extract
+from tokenradar.scoring.features import KINDS, Features, Floats, extract, gc_paused
 from tokenradar.scoring.policy import ScoringSettings, UnknownPolicy
 from tokenradar.scoring.vector import (
     FAIL,
@@ -81,6 +81,10 @@ class ScoreBatch:
         """One :class:`Score` per token (or per index of ``indices``), in input order,
         with every check explained. Building them costs far more than the
         vectorised pass: callers showing a top-N build only those."""
+        with gc_paused():
+            return self._to_scores(indices)
+
+    def _to_scores(self, indices: Iterable[int] | None) -> list[Score]:
         f = self.features
         columns = [_CheckColumns(spec, self, k) for k, spec in enumerate(CATALOGUE)]
         score, safety, momentum = (_opt(a) for a in (self.score, self.safety, self.momentum))
