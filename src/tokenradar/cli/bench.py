@@ -12,6 +12,8 @@ import orjson
 import typer
 
 from tokenradar.bench.budget import run_budget_bench
+from tokenradar.bench.scoring import scoring_command
+from tokenradar.bench.scoring_truth import scoring_truth_command
 from tokenradar.bench.writer import writer_command
 from tokenradar.cli import app
 
@@ -40,3 +42,5 @@ def budget(
 
 
 bench_app.command("writer")(writer_command)
+bench_app.command("scoring")(scoring_command)
+bench_app.command("scoring-truth")(scoring_truth_command)
