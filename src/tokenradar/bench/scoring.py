@@ -1,6 +1,6 @@
 """Benchmark: vectorised scoring of a large synthetic universe.
 
-    python -m tokenradar.bench.scoring --tokens 100000
+    tokenradar bench scoring --tokens 100000
 
 Builds ``tokens`` tokens with every facet kind (a realistic mix: some facets
 missing, absent or errored, some authorities kept, some pools pulled), then

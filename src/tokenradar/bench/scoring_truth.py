@@ -1,6 +1,6 @@
 """Benchmark: does ``avoid`` find the tokens the simulator fated to rug?
 
-    python -m tokenradar.bench.scoring_truth --tokens 5000
+    tokenradar bench scoring-truth --tokens 5000
 
 Starts the simulated market (``unlimited`` profile, no added latency, no
 launches), fetches every facet of its Solana tokens with the provider clients
