@@ -8,6 +8,7 @@ import os
 import random
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 import base58
 import pytest
@@ -16,6 +17,7 @@ from aiohttp import web
 from tokenradar.domain import FacetKind, FacetState, Tier, TokenRef
 from tokenradar.flow.breaker import BreakerConfig, BreakerEvent, BreakerState
 from tokenradar.flow.engine import Engine
+from tokenradar.flow.retry import RetryPolicy
 from tokenradar.flow.scan import ScanStatus
 from tokenradar.settings import Settings
 from tokenradar.simulator.server import run_simulator
@@ -111,3 +113,75 @@ async def test_an_outage_opens_the_breaker_nothing_is_sent_while_open_and_no_tok
     assert faults >= 2
     # no token lost: every one ends up fetched
     assert all(f is not None and f.state is FacetState.OK for f in facets)
+
+
+async def serve(handler: Any) -> tuple[web.AppRunner, str]:
+    app = web.Application()
+    app.router.add_get("/tokens/v1/{chain}/{addresses}", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return runner, f"http://127.0.0.1:{port}"
+
+
+def fast_dexscreener(url: str) -> Settings:
+    """A stand-in server has no limit of its own: let the lane go as fast as it likes."""
+    return Settings.model_validate(
+        {"providers": {"dexscreener": {"base_url": url, "rate": "1000/1s"}}}
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "content_type", "requests", "kind"),
+    [
+        (200, "<html><body>Just a moment...</body></html>", "text/html", 2, "malformed"),
+        (400, '{"error": "bad request"}', "application/json", 1, "permanent"),
+    ],
+)
+async def test_malformed_answers_are_retried_once_and_permanent_errors_never(
+    status: int, body: str, content_type: str, requests: int, kind: str
+) -> None:
+    seen: list[float] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        seen.append(time.monotonic())
+        return web.Response(status=status, text=body, content_type=content_type)
+
+    runner, url = await serve(handler)
+    try:
+        async with Engine(fast_dexscreener(url), kinds=[FacetKind.MARKET]) as engine:
+            (result,) = await engine.scan(random_tokens(1))
+    finally:
+        await runner.cleanup()
+    assert len(seen) == requests
+    facet = result.facet(FacetKind.MARKET)
+    assert facet is not None
+    assert facet.error is not None
+    assert facet.error.kind == kind
+    assert result.status is ScanStatus.FAILED
+
+
+async def test_retries_stay_within_the_retry_budget_when_everything_fails() -> None:
+    seen: list[float] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        seen.append(time.monotonic())
+        return web.Response(status=503, text="Service Unavailable")
+
+    never_open = BreakerConfig(minimum_calls=10_000)
+    fast_retry = RetryPolicy(base=0.01, cap=0.05, rng=random.Random(3))
+    runner, url = await serve(handler)
+    try:
+        async with Engine(
+            fast_dexscreener(url), kinds=[FacetKind.MARKET], breaker=never_open, retry=fast_retry
+        ) as engine:
+            results = await engine.scan(random_tokens(30 * 40))
+    finally:
+        await runner.cleanup()
+    first_tries = 40
+    retries = len(seen) - first_tries
+    assert 2 <= retries <= max(2, 0.2 * len(seen)) + 1
+    assert all(r.status is ScanStatus.FAILED for r in results)
+    assert {r.missing[FacetKind.MARKET].split(":")[0] for r in results} == {"unavailable"}

@@ -416,10 +416,14 @@ class Lane:
                     )
                 )
             retry = []
-        for token in retry:
-            attempt = self._attempts[token]
-            self._n["retries"] += 1
-            self._backoff.schedule(token, now + self.retry.backoff(attempt.attempts))
+        if retry:
+            # one draw per failed batch: its tokens come back together, as one full
+            # batch (one retry request), not scattered over several
+            tries = max(self._attempts[t].attempts for t in retry)
+            back_at = now + self.retry.backoff(tries)
+            for token in retry:
+                self._n["retries"] += 1
+                self._backoff.schedule(token, back_at)
         self._changed.set()
         if final:
             self._count(final)
