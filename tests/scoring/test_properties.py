@@ -82,7 +82,7 @@ def _result(name: str, state: CheckState, policy: ScoringSettings, age: float) -
 AGREE = Agreement(compared=1, disagreed=0)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(data=results(), seed=st.integers(0, 2**32))
 def test_score_is_independent_of_check_order(
     data: tuple[list[CheckResult], ScoringSettings], seed: int
@@ -93,7 +93,7 @@ def test_score_is_independent_of_check_order(
     assert totals(shuffled, AGREE, policy) == totals(checks, AGREE, policy)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(data=results(), which=st.sampled_from(CHECK_NAMES))
 def test_score_is_monotone_in_each_checks_points(
     data: tuple[list[CheckResult], ScoringSettings], which: str
