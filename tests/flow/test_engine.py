@@ -115,3 +115,23 @@ async def test_lifecycle_is_one_way() -> None:
         assert engine.state is EngineState.STOPPED
         with pytest.raises(RuntimeError, match="starts once"):
             engine.start()
+
+
+async def test_lane_states_are_an_enum_with_illegal_transitions_refused() -> None:
+    from tokenradar.flow.lane import IllegalLaneTransition, LaneState
+
+    async with run_simulator(sim_config(tokens=30, evm_tokens=0)) as sim:
+        engine = Engine(settings_for(sim), kinds=[FacetKind.MARKET])
+        lane = engine._build_lane(FacetKind.MARKET)
+        assert lane is not None
+        assert lane.state is LaneState.NEW
+        async with engine:
+            lane = engine.lanes[FacetKind.MARKET]
+            await asyncio.sleep(0.05)
+            assert lane.state is LaneState.IDLE  # nothing due
+            await engine.scan(list(sim.world.tokens))
+        assert lane.state is LaneState.STOPPED
+        with pytest.raises(IllegalLaneTransition, match="stopped to idle"):
+            lane._set_state(LaneState.IDLE)
+        with pytest.raises(RuntimeError, match="stopped"):
+            lane.submit(sim.world.tokens[0])
