@@ -307,3 +307,75 @@ async def test_a_row_the_database_refuses_is_reported_and_the_rest_commit(store:
 async def test_unstorable_items_are_refused_at_put(store: Store) -> None:
     with pytest.raises(TypeError, match="not str"):
         await store.writer.put("not a row")  # type: ignore[arg-type]
+
+
+async def test_readers_are_not_blocked_by_an_open_write_transaction(store: Store) -> None:
+    ref = token(1)
+    await store.writer.put(market_facet(ref, 1.0, price=1.0))
+    await store.writer.flush()
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def long_write(conn: AsyncConnection) -> None:
+        await conn.execute(text("UPDATE facets SET price_usd = 99.0"))
+        holding.set()
+        await release.wait()  # the write transaction stays open meanwhile
+
+    job = asyncio.create_task(store.writer.run_job(long_write))
+    await holding.wait()
+    try:
+        # a reader gets the last committed state at once
+        stored = await asyncio.wait_for(store.latest_facets([ref]), 5)
+        assert stored[ref][FacetKind.MARKET].observed is not None
+        ranked = await asyncio.wait_for(store.read(_prices), 5)
+        assert ranked == [1.0]
+    finally:
+        release.set()
+        await job
+    assert await store.read(_prices) == [99.0]
+
+
+async def _prices(conn: AsyncConnection) -> list[float]:
+    return [r[0] for r in await conn.execute(text("SELECT price_usd FROM facets"))]
+
+
+async def test_put_waits_while_the_queue_is_full_and_nothing_is_lost(
+    sqlite_settings: Any, clock: FakeClock
+) -> None:
+    """Another process holds the write lock: the writer retries, producers wait."""
+    import sqlite3
+
+    from tokenradar.store import open_store
+
+    settings = sqlite_settings.model_copy(
+        update={"queue_size": 50, "batch_size": 20, "busy_timeout": 0.0}
+    )
+    path = settings.url.split(":///", 1)[1]
+    async with open_store(settings) as store:
+        blocker = sqlite3.connect(path, isolation_level=None)
+        blocker.execute("BEGIN IMMEDIATE")  # a second writer that does not let go
+        try:
+            producer = asyncio.create_task(
+                store.writer.put_many(market_facet(token(i), 1.0) for i in range(200))
+            )
+            for _ in range(50):
+                await clock.run_for(0.5)  # backoff sleeps on the store's clock
+            assert not producer.done()  # backpressure: it cannot queue all 200
+            assert store.writer.pending <= 50 + 20  # the queue plus one batch in hand
+            assert store.writer.stats.retries > 0
+            assert store.writer.state.value == "retrying"
+        finally:
+            blocker.execute("ROLLBACK")
+            blocker.close()
+        flushing = asyncio.create_task(_put_then_flush(producer, store))
+        for _ in range(200):
+            if flushing.done():
+                break
+            await clock.run_for(5.0)
+        await asyncio.wait_for(flushing, 5)
+        assert len(await store.latest_facets([token(i) for i in range(200)])) == 200
+        assert store.writer.state.value == "running"
+
+
+async def _put_then_flush(producer: asyncio.Task[int], store: Store) -> None:
+    await producer
+    await store.writer.flush()
