@@ -10,6 +10,7 @@ import aiohttp
 import pytest
 
 from tokenradar.simulator import SimulatedMarket, run_simulator
+from tokenradar.simulator.addresses import SYSTEM_PROGRAM
 
 from .conftest import fast_config
 from .shapes import differences, shape_of
@@ -99,3 +100,30 @@ async def test_simulated_rugcheck_reports_have_the_real_shape(
     names = {risk["name"] for r in reports for risk in r["risks"]}
     assert {"Mint Authority still enabled", "Freeze Authority still enabled"} <= names
     assert "Large Amount of LP Unlocked" in names
+
+
+async def test_concentrated_liquidity_markets_report_no_lp_mint_like_real_rugcheck(
+    open_sim: SimulatedMarket, http: aiohttp.ClientSession
+) -> None:
+    """DLMM / CLMM / Whirlpool pools have no fungible LP token: mainnet RugCheck gives
+    them the default address as LP mint (every fixture report does), so a client can
+    tell their ``lpLockedPct: 0`` ("no LP token") from an unlocked LP-token pool."""
+    no_lp_token = {"meteoraDlmm", "raydium_clmm", "orca"}
+    real = [json.loads(f.read_text()) for f in sorted(DATA.glob("rugcheck_report_*.json"))]
+    real_markets = [m for r in real for m in r["markets"] if m["marketType"] in no_lp_token]
+    assert real_markets
+    assert {m["mintLP"] for m in real_markets} == {SYSTEM_PROGRAM}
+    seen: dict[bool, int] = {True: 0, False: 0}
+    for tok in open_sim.world.tokens:
+        if tok.chain != "solana":
+            continue
+        async with http.get(f"{open_sim.rugcheck_url}/v1/tokens/{tok.address}/report") as r:
+            report = await r.json()
+        for m in report["markets"]:
+            concentrated = m["marketType"] in no_lp_token
+            seen[concentrated] += 1
+            assert (m["mintLP"] == SYSTEM_PROGRAM) is concentrated, m["marketType"]
+            assert m["lp"]["lpMint"] == m["mintLP"]
+        if all(seen.values()):
+            break
+    assert all(seen.values())  # both kinds of pool were checked

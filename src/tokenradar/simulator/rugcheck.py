@@ -389,6 +389,10 @@ class RugCheckApi:
             base_raw = int(base_ui * 10**tok.decimals)
             quote_raw = int(quote_ui * 10**pair.quote.decimals)
             lp_supply = int(math.sqrt(max(base_raw, 1) * max(quote_raw, 1)))
+            # Concentrated-liquidity pools (DLMM, CLMM, Whirlpool) have no fungible LP
+            # token: mainnet RugCheck reports their LP mint as the default address
+            # (System Program id) next to lpLockedPct 0, as in every fixture report.
+            lp_mint = pair.lp_mint if _has_lp_token(pair.market_type) else A.SYSTEM_PROGRAM
             locked = int(lp_supply * pair.lp_locked_pct / 100.0)
             name = _KNOWN_AMM.get(pair.market_type, "AMM")
             known[pair.vault_owner] = {"name": name, "type": "AMM"}
@@ -432,7 +436,7 @@ class RugCheckApi:
                     "marketType": pair.market_type,
                     "mintA": tok.ref.address,
                     "mintB": pair.quote.address,
-                    "mintLP": pair.lp_mint,
+                    "mintLP": lp_mint,
                     "liquidityA": pair.vault_base,
                     "liquidityB": pair.vault_quote,
                     "mintAAccount": mint_account,
@@ -465,7 +469,7 @@ class RugCheckApi:
                     "lp": {
                         "baseMint": tok.ref.address,
                         "quoteMint": pair.quote.address,
-                        "lpMint": pair.lp_mint,
+                        "lpMint": lp_mint,
                         "quotePrice": float(q_price),
                         "basePrice": float(price),
                         "base": float(base_ui),
@@ -490,3 +494,9 @@ class RugCheckApi:
                 }
             )
         return markets, known, lockers
+
+
+def _has_lp_token(market_type: str) -> bool:
+    """Whether a pool of this RugCheck ``marketType`` mints a fungible LP token
+    (a pump.fun bonding curve is reported with its own mint as in the model)."""
+    return market_type in LP_TOKEN_MARKETS or market_type == "pump_fun"
