@@ -40,7 +40,6 @@ def test_every_real_report_parses(sym: str) -> None:
     assert data.token_program == "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
     assert data.freeze_authority is None
     assert data.transfer_fee_pct == 0.0
-    assert data.lp_locked_pct is not None
 
 
 def test_spx_mint_authority_comes_from_token_not_the_account_object() -> None:
@@ -77,15 +76,45 @@ def test_trump_danger_risks_and_uncounted_holders() -> None:
     ("sym", "pct"),
     [
         ("useless", 98.04),  # raydium_cpmm, the most liquid market
-        ("trump", 0.0),  # meteora DLMM: concentrated liquidity, nothing locked
         ("aura", 99.38),
-        ("gor", 0.0),  # its biggest market is DLMM; the 99.99 % pump AMM is second
         ("spx", 0.00098),
         ("mumu", 99.57),
     ],
 )
 def test_lp_locked_is_the_most_liquid_markets(sym: str, pct: float) -> None:
     assert risk(sym).lp_locked_pct == pytest.approx(pct, abs=1e-4)
+
+
+@pytest.mark.parametrize("sym", ["trump", "gor"])
+def test_main_market_without_an_lp_token_leaves_lp_locked_unknown(sym: str) -> None:
+    """TRUMP's and GOR's most liquid market is a Meteora DLMM pool: RugCheck reports
+    lpLockedPct 0 with the default address as LP mint (there is no LP token) and lists
+    no "Large Amount of LP Unlocked" risk. That 0 is not "0 % locked"; nor is a
+    smaller LP-token pool (TRUMP's $37k CLMM, GOR's 99.99 % pump AMM) the main market."""
+    main = max(report(sym)["markets"], key=lambda m: m["lp"]["baseUSD"] + m["lp"]["quoteUSD"])
+    assert (main["marketType"], main["mintLP"], main["lp"]["lpLockedPct"]) == (
+        "meteoraDlmm",
+        "11111111111111111111111111111111",
+        0,
+    )
+    data = risk(sym)
+    assert "Large Amount of LP Unlocked" not in {r.name for r in data.risks}
+    assert data.lp_locked_pct is None
+
+
+def test_pool_with_an_lp_token_reporting_zero_is_zero_percent_locked() -> None:
+    bad = copy.deepcopy(report("useless"))
+    bad["markets"][0]["lp"]["lpLockedPct"] = 0
+    assert bad["markets"][0]["mintLP"] != "11111111111111111111111111111111"
+    assert parse_report(bad, token("useless"), fetched_at=NOW).data.lp_locked_pct == 0.0  # type: ignore[union-attr]
+
+
+def test_locked_positions_of_a_pool_without_an_lp_mint_still_count() -> None:
+    """Raydium CLMM reports locked positions as a non-zero pct beside the default LP mint."""
+    r = copy.deepcopy(report("useless"))
+    r["markets"][0]["mintLP"] = r["markets"][0]["lp"]["lpMint"] = "11111111111111111111111111111111"
+    r["markets"][0]["lp"]["lpLockedPct"] = 64.0
+    assert parse_report(r, token("useless"), fetched_at=NOW).data.lp_locked_pct == 64.0  # type: ignore[union-attr]
 
 
 def test_clean_reports_have_no_risks() -> None:

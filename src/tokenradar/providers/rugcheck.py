@@ -21,9 +21,16 @@ Quirks handled by :func:`parse_report`:
   against. Not the maximum over markets: in every real report some dust pool is
   100 % locked, so the maximum is always 100 and says nothing (and a rugger can
   lock a dust pool on purpose). Concentrated-liquidity pools (DLMM, CLMM,
-  Whirlpool) report 0: their liquidity can indeed be withdrawn at any time.
-  Falls back to the highest pct when no market reports USD sizes; None when no
-  market reports a pct.
+  Whirlpool) have no LP token: RugCheck gives them the default address
+  ``11111111111111111111111111111111`` as ``mintLP`` and ``lpLockedPct`` 0,
+  which means "nothing to measure", not "0 % locked" (RugCheck raises no
+  "Large Amount of LP Unlocked" for them: TRUMP and GOR in the fixtures). When
+  the most liquid market is such a pool the share is None (unknown), not 0 and
+  not the pct of some smaller LP-token pool (for TRUMP that would judge a
+  $37k pool beside $354M of DLMM). A non-zero pct from a pool without an LP
+  mint (Raydium CLMM reports locked positions) is a measurement and counts.
+  Falls back to the highest measured pct when no market reports USD sizes;
+  None when no market measures one.
 - an unknown token is HTTP 404 with a JSON body → an ``absent`` facet.
 """
 
@@ -54,6 +61,8 @@ from tokenradar.settings import RugCheckSettings
 
 SOURCE = "rugcheck"
 _REPORT_KEYS = frozenset({"mint", "token", "score", "risks", "markets"})
+#: the LP mint RugCheck reports for a pool without an LP token (the default address)
+NO_LP_MINT = frozenset({"11111111111111111111111111111111", ""})
 
 
 def _risk_items(report: dict[str, Any]) -> tuple[RiskItem, ...]:
@@ -84,21 +93,22 @@ def _authority(report: dict[str, Any], key: str) -> str | None:
 
 
 def _lp_locked_pct(report: dict[str, Any]) -> float | None:
-    # (USD liquidity or None, locked pct) per market that reports a pct
-    markets: list[tuple[float | None, float]] = []
+    # (USD liquidity or None, locked pct or None when the pool has no LP token) per market
+    markets: list[tuple[float | None, float | None]] = []
     for entry in as_list(report.get("markets")):
-        lp = as_dict(as_dict(entry).get("lp"))
+        market = as_dict(entry)
+        lp = as_dict(market.get("lp"))
         pct = as_float(lp.get("lpLockedPct"))
         if pct is None:
             continue
+        lp_mint = as_str(market.get("mintLP")) or as_str(lp.get("lpMint"))
+        measured = None if pct == 0 and lp_mint in NO_LP_MINT else pct
         sides = [v for k in ("baseUSD", "quoteUSD") if (v := as_float(lp.get(k))) is not None]
-        markets.append((sum(sides) if sides else None, pct))
-    if not markets:
-        return None
+        markets.append((sum(sides) if sides else None, measured))
     sized = [m for m in markets if m[0] is not None]
     if sized:
         return max(sized, key=lambda m: m[0] or 0.0)[1]
-    return max(pct for _, pct in markets)
+    return max((pct for _, pct in markets if pct is not None), default=None)
 
 
 def parse_report(obj: object, token: TokenRef, *, fetched_at: float) -> Facet[RiskData]:
