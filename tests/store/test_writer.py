@@ -379,3 +379,27 @@ async def test_put_waits_while_the_queue_is_full_and_nothing_is_lost(
 async def _put_then_flush(producer: asyncio.Task[int], store: Store) -> None:
     await producer
     await store.writer.flush()
+
+
+async def test_sqlite_commits_are_checkpointed_into_the_database_file_beside_the_writer(
+    sqlite_settings: Any, clock: FakeClock
+) -> None:
+    from pathlib import Path
+
+    from tokenradar.store import open_store
+
+    db = Path(sqlite_settings.url.split(":///", 1)[1])
+    async with open_store(sqlite_settings, clock=clock) as store:
+        empty = _size(db)
+        await store.writer.put_many(market_facet(token(i), 1.0) for i in range(3000))
+        await store.writer.flush()
+        # far below the writer's own auto-checkpoint threshold: only the checkpointer copies
+        for _ in range(200):
+            if _size(db) > empty + 1_000_000:
+                break
+            await asyncio.sleep(0.01)
+        assert _size(db) > empty + 1_000_000
+
+
+def _size(path: Any) -> int:
+    return int(path.stat().st_size)

@@ -26,6 +26,11 @@ from tokenradar.errors import StorageError
 from tokenradar.settings import StorageSettings
 from tokenradar.store import jsonio
 
+#: the writer connection's own checkpoint threshold (pages): a safety net, see _tune_sqlite
+WRITER_AUTOCHECKPOINT = 10_000
+#: after a checkpoint, truncate a WAL file larger than this (bytes)
+JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
+
 _SQLITE_RE = re.compile(r"^sqlite(\+aiosqlite)?:///(?P<path>.*)$")
 _PG_RE = re.compile(r"^postgres(ql)?(\+asyncpg)?://(?P<rest>.+)$")
 
@@ -54,6 +59,14 @@ def async_url(url: str) -> str:
 
 def is_sqlite(url: str) -> bool:
     return bool(_SQLITE_RE.match(url))
+
+
+def sqlite_path(url: str) -> str:
+    """The file of a ``sqlite:///…`` URL."""
+    m = _SQLITE_RE.match(url)
+    if m is None:
+        raise StorageError(f"not a SQLite URL: {url!r}")
+    return m.group("path")
 
 
 def redacted(url: str) -> str:
@@ -133,6 +146,10 @@ def _tune_sqlite(engine: AsyncEngine, settings: StorageSettings, *, immediate: b
             cursor.execute(f"PRAGMA synchronous={synchronous}")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA cache_size=-32000")
+            if immediate:
+                # checkpoints run beside the writer (store.checkpoint), not in its commits
+                cursor.execute(f"PRAGMA wal_autocheckpoint={WRITER_AUTOCHECKPOINT}")
+                cursor.execute(f"PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT}")
         finally:
             cursor.close()
 

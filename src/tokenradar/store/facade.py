@@ -24,7 +24,8 @@ from tokenradar.domain import Decision, FacetKind, Score, Tier, TokenRef
 from tokenradar.errors import StorageError
 from tokenradar.settings import StorageSettings
 from tokenradar.store import queries
-from tokenradar.store.engine import Engines, create_engines
+from tokenradar.store.checkpoint import Checkpointer
+from tokenradar.store.engine import Engines, create_engines, is_sqlite, sqlite_path
 from tokenradar.store.errors import storage_error
 from tokenradar.store.migrate import ensure_schema
 from tokenradar.store.records import ScanRecord, ScanStatus
@@ -147,6 +148,7 @@ async def open_store(
     ``auto_upgrade``), start the writer; on exit drain the writer and close."""
     engines = create_engines(settings)
     commit_log: CommitLog | None = None
+    checkpointer: Checkpointer | None = None
     try:
         await ensure_schema(
             engines, auto_upgrade=settings.auto_upgrade, schema=settings.schema_name
@@ -158,6 +160,10 @@ async def open_store(
             queue_size=settings.queue_size,
             clock=clock,
         )
+        if is_sqlite(settings.url):
+            checkpointer = Checkpointer(sqlite_path(settings.url), clock)
+            writer.add_listener(checkpointer)
+            checkpointer.start()
         if settings.commit_log is not None:
             try:
                 commit_log = CommitLog(settings.commit_log)
@@ -170,6 +176,8 @@ async def open_store(
         finally:
             await writer.close()
     finally:
+        if checkpointer is not None:
+            await checkpointer.close()
         if commit_log is not None:
             commit_log.close()
         await engines.dispose()

@@ -18,7 +18,6 @@ from typing import Any
 
 from tokenradar.domain import (
     Facet,
-    FacetState,
     MarketData,
     PriceData,
     RiskData,
@@ -78,6 +77,7 @@ Row = FacetRow | ScoreRow | ScanRow | AlertRow
 
 
 def facet_row(facet: Facet[Any]) -> FacetRow:
+    # the writer's hot path: ``_value_`` skips Enum's descriptor, the cheap checks go first
     data = facet.data
     symbol = price = liquidity = rugged = None
     payload: str | None = None
@@ -85,28 +85,33 @@ def facet_row(facet: Facet[Any]) -> FacetRow:
         payload = payload_to_json(data)
         if isinstance(data, MarketData):
             symbol, price, liquidity = data.symbol, data.price_usd, data.liquidity_usd
-            symbol = jsonio.clean_text(symbol[:64] if symbol else symbol)
+            if symbol is not None:
+                symbol = jsonio.clean_text(symbol[:64])
         elif isinstance(data, PriceData):
             price = data.price_usd
         elif isinstance(data, RiskData):
             rugged = data.rugged
-    observed = None if facet.state is FacetState.ERROR else facet.fetched_at
     err = facet.error
+    fetched_at = float(facet.fetched_at)
+    source = facet.source
+    if len(source) > 64 or "\x00" in source:
+        source = jsonio.clean_text(source[:64]) or ""
+    kind = facet.kind._value_
     values = (
-        facet.kind.value,
-        facet.state.value,
-        jsonio.clean_text(facet.source[:64]),
-        float(facet.fetched_at),
+        kind,
+        facet.state._value_,
+        source,
+        fetched_at,
         None if err is None else jsonio.clean_text(err.kind[:32]),
         None if err is None else jsonio.clean_text(err.message),
-        observed,
+        None if err is not None else fetched_at,  # an error observes nothing
         payload,
         symbol,
-        _finite(price),
-        _finite(liquidity),
+        None if price is None else _finite(price),
+        None if liquidity is None else _finite(liquidity),
         rugged,
     )
-    return FacetRow((facet.token.chain, facet.token.address), facet.kind.value, values)
+    return FacetRow((facet.token.chain, facet.token.address), kind, values)
 
 
 def score_row(score: Score) -> ScoreRow:
