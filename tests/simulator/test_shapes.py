@@ -91,6 +91,8 @@ async def test_simulated_rugcheck_reports_have_the_real_shape(
             ".freezeAuthority.executable": "mirrors .mintAuthority",
             ".freezeAuthority.rentEpoch": "mirrors .mintAuthority",
             ".token.freezeAuthority:str": "mirrors .token.mintAuthority",
+            # the fixtures' tokens have no transfer fee (0); a 0.5 % fee is a JSON float
+            ".transferFee.pct:float": "fractional percent fees",
         },
         optional_ok={},
     )
@@ -127,3 +129,21 @@ async def test_concentrated_liquidity_markets_report_no_lp_mint_like_real_rugche
         if all(seen.values()):
             break
     assert all(seen.values())  # both kinds of pool were checked
+
+
+async def test_rugcheck_transfer_fee_pct_is_the_mint_accounts_fee_not_truncated(
+    open_sim: SimulatedMarket, http: aiohttp.ClientSession
+) -> None:
+    """A 50 bps transfer fee is 0.5 % in the report, as on the chain; it was reported as
+    0 % (integer division), so the RugCheck fallback read a taxed token as untaxed."""
+    fees: dict[int, float] = {}
+    for ref in open_sim.world.tokens:
+        tok = open_sim.world.token(ref.address)
+        assert tok is not None
+        fee = next((e for e in tok.extensions if e["extension"] == "transferFeeConfig"), None)
+        if fee is None:
+            continue
+        async with http.get(f"{open_sim.rugcheck_url}/v1/tokens/{ref.address}/report") as r:
+            fees[int(fee["bps"])] = (await r.json())["transferFee"]["pct"]
+    assert any(bps % 100 for bps in fees)  # fractional percents were checked
+    assert fees == {bps: pytest.approx(bps / 100.0) for bps in fees}

@@ -347,7 +347,7 @@ class RugCheckApi:
             "rugged": rugged,
             "tokenType": "",
             "transferFee": {
-                "pct": int(fee_ext["bps"]) // 100 if fee_ext else 0,
+                "pct": _fee_pct(int(fee_ext["bps"])) if fee_ext else 0,
                 "maxAmount": tok.supply_raw // 100 if fee_ext else 0,
                 "authority": str(fee_ext["authority"]) if fee_ext else A.SYSTEM_PROGRAM,
             },
@@ -500,3 +500,10 @@ def _has_lp_token(market_type: str) -> bool:
     """Whether a pool of this RugCheck ``marketType`` mints a fungible LP token
     (a pump.fun bonding curve is reported with its own mint as in the model)."""
     return market_type in LP_TOKEN_MARKETS or market_type == "pump_fun"
+
+
+def _fee_pct(bps: int) -> int | float:
+    """A transfer fee in percent, as RugCheck's JSON writes a number: 0.5 stays 0.5
+    (truncating it to 0 told clients a 50 bps fee was none), a whole 12 is ``12``."""
+    pct = bps / 100.0
+    return int(pct) if pct.is_integer() else pct
