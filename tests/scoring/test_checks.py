@@ -154,6 +154,24 @@ def test_lp_locked_share_below_the_minimum_fails() -> None:
     assert (c.state, c.reason) == (UNKNOWN, "unknown: risk: the provider did not report it")
 
 
+def test_main_market_without_lp_token_falls_back_to_rugchecks_lp_unlocked_risk() -> None:
+    """No locked share for the main market (a DLMM pool has no LP token), but RugCheck
+    lists "Large Amount of LP Unlocked" for an LP-token pool: that danger is covered by
+    lp_locked (not rugcheck_dangers), so lp_locked must fail on it, not go unknown."""
+    unlocked = risk_item("Large Amount of LP Unlocked", value="96.00%")
+    s = score(facets(risk={"lp_locked_pct": None, "risks": (unlocked,)}))
+    c = check(s, "lp_locked")
+    assert (c.state, c.source, c.value) == (FAIL, FacetKind.RISK, pytest.approx(4.0))
+    assert "RugCheck lists 'Large Amount of LP Unlocked' (4.00% locked)" in c.reason
+    assert check(s, "rugcheck_dangers").state is PASS  # counted once
+    # without the risk there is nothing to judge: unknown, not a pass
+    c = check(score(facets(risk={"lp_locked_pct": None, "risks": ()})), "lp_locked")
+    assert c.state is UNKNOWN
+    # a measured share of the main market wins over the risk list
+    c = check(score(facets(risk={"lp_locked_pct": 99.0, "risks": (unlocked,)})), "lp_locked")
+    assert (c.state, c.value) == (PASS, 99.0)
+
+
 def test_missing_liquidity_is_unknown_and_zero_liquidity_fails() -> None:
     missing = score(facets(market={"liquidity_usd": None}))
     c = check(missing, "liquidity_floor")

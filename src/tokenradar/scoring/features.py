@@ -33,9 +33,11 @@ from tokenradar.domain import (
 )
 from tokenradar.scoring.checks.authority import LEGACY_PROGRAM_IDS, dangerous_extensions
 from tokenradar.scoring.checks.holders import (
+    LP_UNLOCKED_RISKS,
     SINGLE_HOLDER_RISKS,
     TOP10_RISKS,
     first_risk,
+    lp_locked_from_risk,
     risk_share,
 )
 from tokenradar.scoring.checks.rugcheck import uncovered_dangers
@@ -207,6 +209,7 @@ class _RiskRow:
     dangers: str
     single: str | None
     top10: str | None
+    lp_unlocked: str | None
 
 
 _RISK_NUMBERS = (
@@ -220,6 +223,8 @@ _RISK_NUMBERS = (
     "r_single",
     "r_single_share",
     "r_top10",
+    "r_lp_unlocked",
+    "r_lp_unlocked_locked",
 )
 
 
@@ -227,6 +232,7 @@ def _risk_row(r: RiskData, covered: tuple[str, ...]) -> _RiskRow:
     dangers = uncovered_dangers(r, covered)
     single, single_share = _single_holder(r)
     top10 = first_risk(r, TOP10_RISKS)
+    lp_unlocked, lp_unlocked_locked = _lp_unlocked(r)
     numbers = (
         r.mint_authority is not None,
         r.freeze_authority is not None,
@@ -238,8 +244,10 @@ def _risk_row(r: RiskData, covered: tuple[str, ...]) -> _RiskRow:
         single is not None,
         single_share,
         top10 is not None,
+        lp_unlocked is not None,
+        lp_unlocked_locked,
     )
-    return _RiskRow(numbers, "; ".join(dangers), single, top10)
+    return _RiskRow(numbers, "; ".join(dangers), single, top10, lp_unlocked)
 
 
 def _risk(feats: Features, risks: list[RiskData | None], settings: ScoringSettings) -> None:
@@ -259,10 +267,18 @@ def _risk(feats: Features, risks: list[RiskData | None], settings: ScoringSettin
     text["dangers"] = [row.dangers if row is not None else None for row in rows]
     text["r_single"] = [row.single if row is not None else None for row in rows]
     text["r_top10"] = [row.top10 if row is not None else None for row in rows]
+    text["r_lp_unlocked"] = [row.lp_unlocked if row is not None else None for row in rows]
 
 
 def _single_holder(risk: RiskData) -> tuple[str | None, float | None]:
     for item in risk.risks:
         if item.name in SINGLE_HOLDER_RISKS:
             return item.name, risk_share(item.value)
+    return None, None
+
+
+def _lp_unlocked(risk: RiskData) -> tuple[str | None, float | None]:
+    for item in risk.risks:
+        if item.name in LP_UNLOCKED_RISKS:
+            return item.name, lp_locked_from_risk(item.value)
     return None, None

@@ -209,7 +209,16 @@ def lp_locked(f: Features, s: ScoringSettings) -> CheckArrays:
     p = s.checks.lp_locked
     r = _Rules(f)
     lp = f.num["lp_locked"]
-    r.verdict(f.ok(RISK) & _known(lp), lp >= p.min_pct, RISK, value=lp)
+    risk_ok = f.ok(RISK)
+    r.verdict(risk_ok & _known(lp), lp >= p.min_pct, RISK, value=lp)
+    r.when(
+        risk_ok & (f.num["r_lp_unlocked"] == 1.0),
+        FAIL,
+        RISK,
+        value=f.num["r_lp_unlocked_locked"],
+        note=Note.RISK_FALLBACK,
+        detail=f.text["r_lp_unlocked"],
+    )
     return r.unknown(RISK)
 
 

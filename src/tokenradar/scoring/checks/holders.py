@@ -26,6 +26,8 @@ from tokenradar.scoring.checks.base import (
 from tokenradar.scoring.policy import LpLockedPolicy, Top1HolderPolicy, Top10HoldersPolicy
 
 SINGLE_HOLDER_RISKS = ("Single holder ownership",)
+#: RugCheck's own verdict on LP-token pools ("96.00%" of the LP unlocked)
+LP_UNLOCKED_RISKS = ("Large Amount of LP Unlocked",)
 TOP10_RISKS = ("Top 10 holders high ownership", "High ownership", "High holder concentration")
 
 _PCT_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
@@ -35,6 +37,12 @@ def risk_share(value: str) -> float | None:
     """RugCheck's ``"80.00%"`` as a share 0..1 (None when it is not a percent)."""
     m = _PCT_RE.match(value)
     return float(m.group(1)) / 100.0 if m else None
+
+
+def lp_locked_from_risk(value: str) -> float | None:
+    """The locked percent 0..100 implied by RugCheck's unlocked ``"96.00%"``."""
+    unlocked = risk_share(value)
+    return None if unlocked is None else max(0.0, 100.0 - unlocked * 100.0)
 
 
 def first_risk(risk: RiskData, names: tuple[str, ...]) -> str | None:
@@ -84,6 +92,15 @@ def lp_locked(ctx: Context, policy: LpLockedPolicy) -> Verdict:
     if risk is None:
         return ctx.unknown(FacetKind.RISK)
     if risk.lp_locked_pct is None:
+        # No share for the main market (it has no LP token, e.g. a DLMM pool): RugCheck
+        # still judges the LP-token pools, and "Large Amount of LP Unlocked" is its
+        # danger that someone can pull one. Listed, it fails; otherwise unknown.
+        for item in risk.risks:
+            if item.name in LP_UNLOCKED_RISKS:
+                locked = lp_locked_from_risk(item.value)
+                return Verdict(
+                    CheckState.FAIL, locked, FacetKind.RISK, Note.RISK_FALLBACK, item.name
+                )
         return ctx.missing_field(FacetKind.RISK)
     pct = risk.lp_locked_pct
     return verdict_if(pct >= policy.min_pct, pct, FacetKind.RISK)
@@ -105,6 +122,9 @@ def _describe_share(what: str, risks: str) -> Describe:
 
 
 def _describe_lp(v: Verdict, policy: LpLockedPolicy) -> str:
+    if v.note is Note.RISK_FALLBACK:
+        shown = f" ({v.value:.2f}% locked)" if isinstance(v.value, float) else ""
+        return f"RugCheck lists {v.detail!r}{shown}; the main market has no LP token"
     assert isinstance(v.value, float)
     cmp = "at least" if v.state is CheckState.PASS else "below"
     return f"{v.value:.2f}% of the main market's LP locked or burned, {cmp} {policy.min_pct:g}%"
