@@ -16,7 +16,6 @@ Parsing lives in :mod:`tokenradar.providers.dexscreener_parse`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from types import TracebackType
 
 import aiohttp
 
@@ -24,6 +23,7 @@ from tokenradar.clock import SYSTEM_CLOCK, Clock
 from tokenradar.domain import Facet, MarketData, TokenRef
 from tokenradar.errors import MalformedResponse
 from tokenradar.providers.batch import check_batch
+from tokenradar.providers.client import ProviderClient
 from tokenradar.providers.coerce import as_dict
 from tokenradar.providers.dexscreener_parse import (
     SOURCE,
@@ -34,7 +34,6 @@ from tokenradar.providers.dexscreener_parse import (
     parse_profiles,
 )
 from tokenradar.providers.gate import OPEN_GATE, Gate
-from tokenradar.providers.http import HttpClient
 from tokenradar.settings import DexScreenerSettings
 
 __all__ = [
@@ -47,7 +46,7 @@ __all__ = [
 ]
 
 
-class DexScreenerClient:
+class DexScreenerClient(ProviderClient):
     """Market data from DexScreener; one long-lived session (see :class:`HttpClient`)."""
 
     source = SOURCE
@@ -61,31 +60,8 @@ class DexScreenerClient:
         session: aiohttp.ClientSession | None = None,
     ) -> None:
         self.settings = settings
-        self.max_batch = settings.max_batch
         self._base = settings.base_url.rstrip("/")
-        self._clock = clock
-        self.http = HttpClient(
-            SOURCE,
-            timeout=settings.timeout,
-            max_in_flight=settings.max_in_flight,
-            gate=gate,
-            clock=clock,
-            session=session,
-        )
-
-    async def aclose(self) -> None:
-        await self.http.aclose()
-
-    async def __aenter__(self) -> DexScreenerClient:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
+        super().__init__(settings, gate=gate, clock=clock, session=session)
 
     async def fetch_market(self, tokens: Sequence[TokenRef]) -> list[Facet[MarketData]]:
         """One request for ≤ ``max_batch`` tokens of one chain; one facet per token, in order."""

@@ -15,7 +15,6 @@ facet (malformed) for that mint only. ``api_key`` is sent as ``x-api-key``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from types import TracebackType
 from typing import Any
 
 import aiohttp
@@ -32,9 +31,9 @@ from tokenradar.domain import (
 )
 from tokenradar.errors import MalformedResponse
 from tokenradar.providers.batch import check_batch
+from tokenradar.providers.client import ProviderClient
 from tokenradar.providers.coerce import as_dict, as_float, as_int
 from tokenradar.providers.gate import OPEN_GATE, Gate
-from tokenradar.providers.http import HttpClient
 from tokenradar.settings import JupiterSettings
 
 SOURCE = "jupiter"
@@ -87,7 +86,7 @@ def parse_prices(
     return facets
 
 
-class JupiterClient:
+class JupiterClient(ProviderClient):
     """Prices from Jupiter; one long-lived session."""
 
     source = SOURCE
@@ -101,35 +100,11 @@ class JupiterClient:
         session: aiohttp.ClientSession | None = None,
     ) -> None:
         self.settings = settings
-        self.max_batch = settings.max_batch
         self._url = settings.base_url.rstrip("/") + "/price/v3"
-        self._clock = clock
         headers = {}
         if settings.api_key is not None:
             headers["x-api-key"] = settings.api_key.get_secret_value()
-        self.http = HttpClient(
-            SOURCE,
-            timeout=settings.timeout,
-            max_in_flight=settings.max_in_flight,
-            gate=gate,
-            clock=clock,
-            session=session,
-            headers=headers,
-        )
-
-    async def aclose(self) -> None:
-        await self.http.aclose()
-
-    async def __aenter__(self) -> JupiterClient:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
+        super().__init__(settings, gate=gate, clock=clock, session=session, headers=headers)
 
     async def fetch_prices(self, tokens: Sequence[TokenRef]) -> list[Facet[PriceData]]:
         """One request for up to ``max_batch`` (50) Solana mints; one facet per token, in order."""

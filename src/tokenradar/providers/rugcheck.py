@@ -37,7 +37,6 @@ Quirks handled by :func:`parse_report`:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from types import TracebackType
 from typing import Any
 
 import aiohttp
@@ -54,9 +53,9 @@ from tokenradar.domain import (
 )
 from tokenradar.errors import MalformedResponse
 from tokenradar.providers.batch import check_batch
+from tokenradar.providers.client import ProviderClient
 from tokenradar.providers.coerce import as_bool, as_dict, as_float, as_int, as_list, as_str
 from tokenradar.providers.gate import OPEN_GATE, Gate
-from tokenradar.providers.http import HttpClient
 from tokenradar.settings import RugCheckSettings
 
 SOURCE = "rugcheck"
@@ -136,7 +135,7 @@ def parse_report(obj: object, token: TokenRef, *, fetched_at: float) -> Facet[Ri
     return ok_facet(token, FacetKind.RISK, data, fetched_at=fetched_at, source=SOURCE)
 
 
-class RugCheckClient:
+class RugCheckClient(ProviderClient):
     """Risk reports from RugCheck; one long-lived session."""
 
     source = SOURCE
@@ -150,35 +149,11 @@ class RugCheckClient:
         session: aiohttp.ClientSession | None = None,
     ) -> None:
         self.settings = settings
-        self.max_batch = settings.max_batch
         self._base = settings.base_url.rstrip("/")
-        self._clock = clock
         headers = {}
         if settings.api_key is not None:
             headers["Authorization"] = f"Bearer {settings.api_key.get_secret_value()}"
-        self.http = HttpClient(
-            SOURCE,
-            timeout=settings.timeout,
-            max_in_flight=settings.max_in_flight,
-            gate=gate,
-            clock=clock,
-            session=session,
-            headers=headers,
-        )
-
-    async def aclose(self) -> None:
-        await self.http.aclose()
-
-    async def __aenter__(self) -> RugCheckClient:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
+        super().__init__(settings, gate=gate, clock=clock, session=session, headers=headers)
 
     async def fetch_risk(self, tokens: Sequence[TokenRef]) -> list[Facet[RiskData]]:
         """One report request per token, sequentially; one facet per token, in order."""

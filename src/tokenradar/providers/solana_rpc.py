@@ -27,7 +27,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Final
 
 import aiohttp
@@ -47,10 +46,11 @@ from tokenradar.domain import (
 )
 from tokenradar.errors import InvalidAddress, MalformedResponse, RateLimited, UpstreamError
 from tokenradar.providers.batch import check_batch
+from tokenradar.providers.client import ProviderClient
 from tokenradar.providers.coerce import as_dict, as_int, as_list, as_str
 from tokenradar.providers.gate import OPEN_GATE, Gate
 from tokenradar.providers.holders import LargestAccount, build_holders
-from tokenradar.providers.http import HttpClient, JsonResponse
+from tokenradar.providers.http import JsonResponse
 from tokenradar.providers.solana_parse import (
     SOURCE,
     is_mint_not_found,
@@ -95,7 +95,7 @@ def _failed(token: TokenRef, kind: FacetKind, exc: UpstreamError, now: float) ->
     )
 
 
-class SolanaRpcClient:
+class SolanaRpcClient(ProviderClient):
     """Mint and holder facets from a Solana JSON-RPC node; one long-lived session."""
 
     source = SOURCE
@@ -108,35 +108,13 @@ class SolanaRpcClient:
         clock: Clock = SYSTEM_CLOCK,
         session: aiohttp.ClientSession | None = None,
     ) -> None:
+        super().__init__(settings, gate=gate, clock=clock, session=session)
         self.settings = settings
         self.max_batch = min(settings.max_batch, MAX_KEYS)
         #: tokens per fetch_holders call: 20 largest accounts each, owners chunked by 100
         self.holders_max_batch = min(settings.max_batch, HOLDERS_MAX_BATCH)
         self._url = settings.url
-        self._clock = clock
         self._ids = 0
-        self.http = HttpClient(
-            SOURCE,
-            timeout=settings.timeout,
-            max_in_flight=settings.max_in_flight,
-            gate=gate,
-            clock=clock,
-            session=session,
-        )
-
-    async def aclose(self) -> None:
-        await self.http.aclose()
-
-    async def __aenter__(self) -> SolanaRpcClient:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     # ------------------------------------------------------------------
     # JSON-RPC transport
