@@ -6,8 +6,9 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
-from tokenradar.errors import InvalidInput
+from tokenradar.errors import InvalidInput, TokenradarError
 
 app = typer.Typer(
     name="tokenradar",
@@ -32,11 +33,20 @@ def _register() -> None:
     from tokenradar.cli import commands  # noqa: F401, PLC0415 - commands import app
 
 
+def _error(exc: Exception) -> None:
+    # Text, not markup: messages quote user input, which may hold "[...]".
+    err_console.print(Text.assemble(("error: ", "red"), str(exc)), highlight=False)
+
+
 def main() -> None:
     _register()
     try:
         app()
     except InvalidInput as exc:
         # Bad addresses and bad config: a clear one-line message, no traceback.
-        err_console.print(f"[red]error:[/red] {exc}")
+        _error(exc)
         sys.exit(2)
+    except TokenradarError as exc:
+        # A database that refuses, an upstream that cannot be reached at all: say so plainly.
+        _error(exc)
+        sys.exit(1)

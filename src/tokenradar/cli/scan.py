@@ -31,7 +31,7 @@ from rich.progress import (
 
 from tokenradar.cli import app
 from tokenradar.cli.scan_output import OutputFormat, ranked, render_csv, render_json, render_table
-from tokenradar.domain import FacetKind, TokenRef
+from tokenradar.domain import FacetKind, Score, TokenRef
 from tokenradar.errors import InvalidAddress, InvalidInput
 from tokenradar.flow.engine import Engine
 from tokenradar.flow.scan import ScanJob, ScanStatus, TokenResult, parse_kinds
@@ -40,7 +40,7 @@ from tokenradar.scoring.scorer import Scorer
 from tokenradar.settings import Settings, load_settings
 from tokenradar.simulator import SimConfig, SimulatedMarket, run_simulator
 from tokenradar.store import open_store
-from tokenradar.store.recorder import ScanRecorder, record_scores
+from tokenradar.store.recorder import ScanRecorder
 
 ALL_FACETS = ",".join(k.value for k in FacetKind)
 
@@ -136,7 +136,8 @@ async def _scan(
     demo: int | None,
     show_progress: bool,
     max_time: float | None,
-) -> tuple[list[TokenResult], dict[str, Any]]:
+) -> tuple[list[TokenResult], dict[str, Any], dict[TokenRef, Score]]:
+    """Fetch, score and persist; returns results, stats and the score of every token."""
     started = time.monotonic()
     async with _maybe_demo(demo) as sim, open_store(settings.storage) as store:
         if sim is not None:
@@ -178,9 +179,14 @@ async def _scan(
             results = job.results()
             stats = _stats(engine, job, results, started, interrupted.is_set())
             stats["scan_id"] = recorder.record.id
+        now = time.time()
+        scanned = {r.token: {k: f for k in kinds if (f := r.facet(k))} for r in results}
+        scores = {s.token: s for s in Scorer(settings.scoring).score_batch(scanned, now)}
+        await recorder.scores(scores.values())
+        await recorder.finish(stats)  # returns once facets, scores and the scan row are durable
         if sim is not None:
             stats["simulator"] = _sim_summary(sim)
-    return results, stats
+    return results, stats, scores
 
 
 def _stats(
@@ -278,14 +284,10 @@ def scan(
         tokens.append(target)
     if not tokens and demo is None:
         raise InvalidInput("nothing to scan: give addresses, --file FILE or --demo N")
-    results, stats = asyncio.run(
+    results, stats, scores = asyncio.run(
         _scan(tokens, kinds, settings, demo=demo, show_progress=progress, max_time=max_time)
     )
-
     now = time.time()
-    scanned = {r.token: {k: f for k in kinds if (f := r.facet(k))} for r in results}
-    scores = {s.token: s for s in Scorer(settings.scoring).score_batch(scanned, now)}
-    asyncio.run(record_scores(settings.storage, stats, scores.values()))
     order = sorted(ranked(results), key=lambda r: rank_key(scores[r.token]))
     rows = [{**r.as_dict(now), **score_fields(scores[r.token])} for r in order]
     if fmt is OutputFormat.TABLE:

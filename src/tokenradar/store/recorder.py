@@ -9,8 +9,6 @@ The seam between a scan and the store, so that ``scan`` needs three lines::
     await recorder.finish(stats)                # counts; waits until all is durable
 
 The scan row goes ``running`` → ``done`` (or ``cancelled`` when interrupted).
-:func:`record_scores` does the last two steps for a scan that scores after
-closing the store.
 """
 
 from __future__ import annotations
@@ -20,11 +18,8 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from tokenradar.clock import SYSTEM_CLOCK, Clock
 from tokenradar.domain import Facet, FacetKind, Score
-from tokenradar.errors import StorageError
-from tokenradar.settings import StorageSettings
-from tokenradar.store.facade import Store, open_store
+from tokenradar.store.facade import Store
 from tokenradar.store.records import ScanRecord, ScanStatus
 
 
@@ -81,24 +76,3 @@ class ScanRecorder:
         )
         await self.store.writer.put(self.record)
         await self.store.writer.flush()
-
-
-async def record_scores(
-    storage: StorageSettings,
-    stats: Mapping[str, Any],
-    scores: Iterable[Score],
-    *,
-    clock: Clock = SYSTEM_CLOCK,
-) -> None:
-    """Persist a finished scan's scores and close its row (``stats["scan_id"]``).
-
-    For callers that score after the fetching part of the scan has closed the
-    store (``tokenradar scan``): opens it again, writes, waits until durable.
-    """
-    async with open_store(storage, clock=clock) as store:
-        record = await store.get_scan(str(stats["scan_id"]))
-        if record is None:
-            raise StorageError(f"scan {stats['scan_id']} is not in the database")
-        recorder = ScanRecorder(store, record)
-        await recorder.scores(scores)
-        await recorder.finish(stats)
