@@ -13,9 +13,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-## demo: scan 500 tokens of the built-in simulated market (public limits, SQLite)
+## demo: scan 200 tokens of the built-in simulated market (public limits, SQLite)
 demo: $(STAMP)
-	$(BIN)/tokenradar scan --demo 500
+	$(BIN)/tokenradar scan --demo 200
 
 ## test: ruff, mypy (strict) and the test suite; PostgreSQL/Redis tests skip when those are down
 test: lint typecheck pytest
