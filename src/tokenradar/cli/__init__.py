@@ -21,6 +21,12 @@ app = typer.Typer(
 err_console = Console(stderr=True)
 
 
+def output_console() -> Console:
+    """Stdout for tables: a terminal keeps its width, a pipe or file gets wide rows
+    rather than rich's 80-column default (tables of addresses wrap badly there)."""
+    return Console() if sys.stdout.isatty() else Console(width=200)
+
+
 @app.callback()
 def _root() -> None:
     """Fresh, explainable scores for crypto tokens from rate-limited public APIs."""

@@ -8,17 +8,16 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from tokenradar.cli import app, err_console
+from tokenradar.cli import app, err_console, output_console
 from tokenradar.cli.db import ConfigOption, run_storage
 from tokenradar.domain import TokenRef
 from tokenradar.settings import StorageSettings, load_settings
 from tokenradar.store import HistoryPoint, open_store
 from tokenradar.store.engine import is_sqlite
 
-console = Console()
+console = output_console()
 
 
 @app.command("history")
