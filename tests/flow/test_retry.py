@@ -66,6 +66,13 @@ def test_budget_floor_allows_a_lone_retry_and_the_window_slides() -> None:
     assert budget.try_retry(11.0)
 
 
+def test_budget_forgets_requests_older_than_the_window_without_any_retry() -> None:
+    budget = RetryBudget(ratio=0.2, window=10, floor=0)
+    for t in range(10_000):  # a lane whose requests never fail: try_retry is never called
+        budget.on_request(float(t))
+    assert len(budget._requests) <= 10
+
+
 def test_policy_rejects_nonsense() -> None:
     with pytest.raises(ValueError, match="attempts"):
         RetryPolicy(max_attempts=0)

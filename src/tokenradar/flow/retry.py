@@ -115,6 +115,9 @@ class RetryBudget:
 
     def on_request(self, now: float) -> None:
         """Count a request (first try or retry) as sent."""
+        # pruned here too: a lane whose requests never fail never calls try_retry,
+        # and its request log must not grow for as long as it runs
+        self._prune(now)
         self._requests.append(now)
 
     def try_retry(self, now: float) -> bool:
@@ -126,11 +129,3 @@ class RetryBudget:
             return False
         self._retries.append(now)
         return True
-
-    def retries_in_window(self, now: float) -> int:
-        self._prune(now)
-        return len(self._retries)
-
-    def requests_in_window(self, now: float) -> int:
-        self._prune(now)
-        return len(self._requests)
