@@ -172,7 +172,9 @@ class Lane:
     @asynccontextmanager
     async def _gate(self, endpoint: str, cost: int = 1) -> AsyncIterator[None]:
         async with self.budget.gate(endpoint, cost):
-            self._requests.append(self.clock.monotonic())
+            now = self.clock.monotonic()
+            self._prune_rates(now)
+            self._requests.append(now)
             self._n["requests"] += 1
             try:
                 yield
@@ -431,6 +433,7 @@ class Lane:
 
     def _count(self, facets: list[AnyFacet]) -> None:
         t = self.clock.monotonic()
+        self._prune_rates(t)
         self._tokens.append((t, len(facets)))
         for f in facets:
             self._n["delivered"] += 1
@@ -438,13 +441,18 @@ class Lane:
 
     # -- stats --------------------------------------------------------------------
 
-    def stats(self) -> LaneStats:
-        now = self.clock.monotonic()
+    def _prune_rates(self, now: float) -> None:
+        """Drop rate samples older than the window (on every append, so a lane whose
+        stats nobody reads keeps ``RATE_WINDOW`` seconds of them, not all of them)."""
         edge = now - RATE_WINDOW
         while self._requests and self._requests[0] <= edge:
             self._requests.popleft()
         while self._tokens and self._tokens[0][0] <= edge:
             self._tokens.popleft()
+
+    def stats(self) -> LaneStats:
+        now = self.clock.monotonic()
+        self._prune_rates(now)
         span = min(RATE_WINDOW, max(now - self._started_at, 1e-3))
         sizes = self._batch_sizes
         batches = sum(sizes.values())
