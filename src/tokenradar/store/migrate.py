@@ -14,6 +14,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
@@ -52,7 +53,7 @@ class SchemaStatus:
 def _known(script: ScriptDirectory, rev: str) -> bool:
     try:
         script.get_revision(rev)
-    except Exception:
+    except CommandError:  # "Can't locate revision": anything else is a real failure
         return False
     return True
 
