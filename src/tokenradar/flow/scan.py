@@ -194,13 +194,6 @@ class ScanJob:
             out.append(TokenResult(token, outcomes))
         return out
 
-    def counts(self) -> dict[str, int]:
-        results = self.results()
-        counts = {s.value: 0 for s in ScanStatus}
-        for r in results:
-            counts[r.status.value] += 1
-        return counts
-
 
 def parse_kinds(text: str | Iterable[str]) -> tuple[FacetKind, ...]:
     """``"market,mint"`` → (MARKET, MINT); an unknown name raises :class:`InvalidInput`."""
