@@ -63,9 +63,6 @@ class FacetStore:
         rec = self._records.get((token, kind))
         return rec.last_good if rec is not None else None
 
-    def facets_of(self, token: TokenRef) -> dict[FacetKind, FacetRecord]:
-        return {k: rec for k in FacetKind if (rec := self._records.get((token, k))) is not None}
-
     def forget(self, token: TokenRef) -> None:
         for kind in FacetKind:
             self._records.pop((token, kind), None)

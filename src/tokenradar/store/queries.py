@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, select, tuple_
+from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tokenradar.domain import (
@@ -367,28 +367,3 @@ async def outcome_stats(
             )
         )
     return out
-
-
-async def history_keys(
-    conn: AsyncConnection, refs: Iterable[tuple[TokenRef, float]]
-) -> set[tuple[TokenRef, float]]:
-    """Which of the (token, scored_at) pairs are in the score history."""
-    wanted = list(set(refs))
-    found: set[tuple[TokenRef, float]] = set()
-    for i in range(0, len(wanted), _CHUNK):
-        chunk = wanted[i : i + _CHUNK]
-        by_key = {(t.chain, t.address, at): (t, at) for t, at in chunk}
-        q = (
-            select(tokens.c.chain, tokens.c.address, score_history.c.scored_at)
-            .join(tokens, tokens.c.id == score_history.c.token_id)
-            .where(
-                tuple_(tokens.c.address, score_history.c.scored_at).in_(
-                    [(t.address, at) for t, at in chunk]
-                )
-            )
-        )
-        for chain, address, at in await conn.execute(q):
-            key = by_key.get((chain, address, at))
-            if key is not None:
-                found.add(key)
-    return found
