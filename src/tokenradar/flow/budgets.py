@@ -16,8 +16,9 @@ root only caps requests in flight. The RPC nodes pace with a burst allowance
 (20 calls for the host, 5 per method; their windows still keep them exact): a
 holders batch costs 20 calls at once, and without it a cheap
 ``getMultipleAccounts`` of the mint lane (100 tokens for one call) would queue
-behind the holders' bill for seconds. A shared (Redis) budget for several workers
-builds the same tree over shared counters.
+behind the holders' bill for seconds. These budgets are per process; a budget
+shared by several workers (not built yet) would build the same tree over shared
+counters.
 """
 
 from __future__ import annotations

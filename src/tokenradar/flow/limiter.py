@@ -16,8 +16,9 @@ Each node combines
   AIMD on 429 with ``Retry-After`` pauses, probing for unknown limits);
 * an optional cap on requests in flight.
 
-:class:`Budget` is the interface the lanes use; a Redis-backed budget shared by
-several workers implements the same three methods.
+:class:`Budget` is the interface the lanes use; a budget shared by several
+workers (none exists yet: :class:`Limiter` is per process) would implement the
+same three methods.
 """
 
 from __future__ import annotations
