@@ -41,6 +41,13 @@ class Checkpointer:
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="sqlite-checkpoint")
+        self._task.add_done_callback(self._died)
+
+    def _died(self, task: asyncio.Task[None]) -> None:
+        # close() gathers the task with return_exceptions: say here why it stopped early
+        # (the WAL then grows to the writer's far-out autocheckpoint before it is copied)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.error("sqlite checkpoints stopped: %s: %s", type(exc).__name__, exc, exc_info=exc)
 
     async def close(self) -> None:
         if self._task is not None:
