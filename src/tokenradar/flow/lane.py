@@ -363,7 +363,7 @@ class Lane:
         now = self.clock.now()
         by_token = {f.token: f for f in facets if f.kind is self.spec.kind}
         final: list[AnyFacet] = []
-        retry: list[TokenRef] = []
+        retry: list[tuple[TokenRef, str]] = []  # with the error kind it would retry
         for token in tokens:
             priority = self._on_wire.pop(token, NORMAL)
             facet = by_token.get(token)
@@ -389,7 +389,7 @@ class Lane:
                 verdict = RetryVerdict.NEVER
                 kind, message = "internal", f"{self.spec.source} returned no {self.spec.kind} facet"
             if verdict is RetryVerdict.RETRY:
-                retry.append(token)
+                retry.append((token, kind))
                 continue
             self._attempts.pop(token, None)
             final.append(
@@ -405,7 +405,7 @@ class Lane:
                 )
             )
         if retry and not self.retry_budget.try_retry(self.clock.monotonic()):
-            for token in retry:
+            for token, kind in retry:
                 self._attempts.pop(token, None)
                 final.append(
                     error_facet(
@@ -413,7 +413,7 @@ class Lane:
                         self.spec.kind,
                         fetched_at=now,
                         source=self.spec.source,
-                        error_kind=getattr(batch_error, "kind", "transient"),
+                        error_kind=kind,
                         message="retry budget exhausted; will try again at the next refresh",
                     )
                 )
@@ -421,9 +421,9 @@ class Lane:
         if retry:
             # one draw per failed batch: its tokens come back together, as one full
             # batch (one retry request), not scattered over several
-            tries = max(self._attempts[t].attempts for t in retry)
+            tries = max(self._attempts[t].attempts for t, _ in retry)
             back_at = now + self.retry.backoff(tries)
-            for token in retry:
+            for token, _ in retry:
                 self._n["retries"] += 1
                 self._backoff.schedule(token, back_at)
         self._changed.set()
