@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -61,13 +63,35 @@ def test_demo_2000_accounts_for_every_token(tmp_path: Path) -> None:
     assert stats["lanes"]["dexscreener.market"]["mean_batch"] >= 29
 
 
+def wait_for_committed_facets(
+    db: Path, kind: str, at_least: int, proc: subprocess.Popen[str], *, timeout: float
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "the scan ended before it could be interrupted"
+        if db.exists():
+            with (
+                contextlib.suppress(sqlite3.OperationalError),  # schema not created yet
+                contextlib.closing(sqlite3.connect(db, timeout=1)) as conn,
+            ):
+                sql = "SELECT count(*) FROM facets WHERE kind = ? AND state = 'ok'"
+                if conn.execute(sql, (kind,)).fetchone()[0] >= at_least:
+                    return
+        time.sleep(0.1)
+    pytest.fail(f"fewer than {at_least} {kind} facets committed within {timeout}s")
+
+
 def test_ctrl_c_prints_what_is_done(tmp_path: Path) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "tokenradar.cli", "scan", "--demo", "100",
          "--facets", "market,holders", "--format", "json", "--no-progress"],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    time.sleep(4.0)  # enough to start, fetch the market data and some holders
+    # Interrupt once some holders have landed (scan persists facets as they land):
+    # a sign of progress rather than a fixed sleep, which a loaded machine can outrun.
+    world = 100 + 2  # --demo 100: 100 Solana tokens and 2 % as many EVM ones
+    wait_for_committed_facets(tmp_path / "tokenradar.db", "market", world, proc, timeout=120)
+    wait_for_committed_facets(tmp_path / "tokenradar.db", "holders", 1, proc, timeout=120)
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 0, stderr

@@ -98,7 +98,9 @@ async def test_tracked_tokens_refresh_at_their_tier_target_and_follow_tier_chang
             assert engine.tracked(tokens[0]) is None
             assert len(engine.lanes[FacetKind.MARKET].queue) == 0
 
-    assert hot == 3
+    # due at ~0, ~0.5, ~1.0 s: a loaded machine can only delay a refresh, so 2-3
+    # (a warm token, due every minute, would be fetched once)
+    assert 2 <= hot <= 3
     assert cold <= 1  # at most one batch already on the wire
     assert latest is not None
     assert latest.state is FacetState.OK
