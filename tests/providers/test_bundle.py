@@ -6,8 +6,13 @@ import orjson
 import pytest
 from aiohttp import web
 
+from tokenradar.clock import SYSTEM_CLOCK
 from tokenradar.domain import FacetState
-from tokenradar.providers import PROVIDER_NAMES, open_providers
+from tokenradar.providers import PROVIDER_NAMES, Providers, open_providers
+from tokenradar.providers.dexscreener import DexScreenerClient
+from tokenradar.providers.jupiter import JupiterClient
+from tokenradar.providers.rugcheck import RugCheckClient
+from tokenradar.providers.solana_rpc import SolanaRpcClient
 from tokenradar.settings import Settings
 
 from .conftest import MINTS, RecordingGate, Serve, raw, token
@@ -64,3 +69,37 @@ async def test_gates_for_unknown_providers_are_refused() -> None:
     with pytest.raises(ValueError, match="unknown providers \\['dexscraper'\\]"):
         async with open_providers(Settings(), gates={"dexscraper": RecordingGate()}):
             pass
+
+
+class _CloseFails(DexScreenerClient):
+    async def aclose(self) -> None:
+        await super().aclose()
+        raise RuntimeError("close failed")
+
+
+async def test_one_client_failing_to_close_does_not_leave_the_others_open() -> None:
+    nowhere = "http://127.0.0.1:9"  # loopback, so even a regression sends nothing out
+    settings = Settings(
+        providers={
+            "dexscreener": {"base_url": nowhere},
+            "solana_rpc": {"url": nowhere},
+            "rugcheck": {"base_url": nowhere},
+            "jupiter": {"base_url": nowhere},
+        }
+    ).providers
+    p = Providers(
+        settings=settings,
+        dexscreener=_CloseFails(settings.dexscreener),
+        solana_rpc=SolanaRpcClient(settings.solana_rpc),
+        rugcheck=RugCheckClient(settings.rugcheck),
+        jupiter=JupiterClient(settings.jupiter),
+        gates={},
+        clock=SYSTEM_CLOCK,
+    )
+    with pytest.raises(RuntimeError, match="close failed"):
+        await p.aclose()
+    spx = [token("spx")]
+    # a closed client refuses to send, before any network I/O
+    for fetch in (p.solana_rpc.fetch_mints, p.rugcheck.fetch_risk, p.jupiter.fetch_prices):
+        with pytest.raises(RuntimeError, match="closed"):
+            await fetch(spx)

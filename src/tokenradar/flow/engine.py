@@ -28,6 +28,7 @@ How callers use it::
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -188,8 +189,10 @@ class Engine:
         for lane in self.lanes.values():
             await lane.stop()
         self._flights.abort_all(EngineStopped("engine stopped"))
-        for client in self._clients:
-            await client.aclose()
+        # every client is closed even if closing one fails (the error still surfaces)
+        async with contextlib.AsyncExitStack() as stack:
+            for client in self._clients:
+                stack.push_async_callback(client.aclose)
 
     def _plan(self, kind: FacetKind) -> tuple[ProviderSettings, LaneSpec, ClientFactory]:
         """Which provider serves ``kind``, the lane's shape, and how to build its client."""

@@ -15,6 +15,7 @@ client still exists so that one-off calls work.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -70,8 +71,10 @@ class Providers:
         )
 
     async def aclose(self) -> None:
-        for client in (self.dexscreener, self.solana_rpc, self.rugcheck, self.jupiter):
-            await client.aclose()
+        # every session is closed even if closing one fails (the error still surfaces)
+        async with contextlib.AsyncExitStack() as stack:
+            for client in (self.dexscreener, self.solana_rpc, self.rugcheck, self.jupiter):
+                stack.push_async_callback(client.aclose)
 
 
 @asynccontextmanager
