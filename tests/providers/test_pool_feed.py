@@ -134,7 +134,7 @@ async def test_events_are_decoded_and_noise_is_skipped_across_a_reconnect(serve:
         )
         after_drop = asyncio.create_task(events.__anext__())
         await until(lambda: clock.next_deadline is not None)  # backing off, on our clock
-        assert feed.stats.backoffs == [0.5]
+        assert list(feed.stats.backoffs) == [0.5]
         assert not after_drop.done()
         clock.advance(0.5)
         second_event = await asyncio.wait_for(after_drop, 3)
@@ -178,7 +178,7 @@ async def test_refusals_back_off_exponentially_and_honour_retry_after(serve: Ser
     try:
         for expected in ([0.5], [0.5, 1.0], [0.5, 1.0, 5.0]):
             await until(lambda: clock.next_deadline is not None)
-            assert feed.stats.backoffs == expected
+            assert list(feed.stats.backoffs) == expected
             clock.advance(expected[-1])
             await until(lambda: clock.next_deadline is None)
         event = await asyncio.wait_for(task, 3)
@@ -216,4 +216,4 @@ async def test_permanent_refusal_ends_the_stream(serve: Serve, refusal: str) -> 
     finally:
         await feed.aclose()
     assert feed.stats.connects == 0
-    assert feed.stats.backoffs == []
+    assert list(feed.stats.backoffs) == []

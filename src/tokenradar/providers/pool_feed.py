@@ -25,6 +25,7 @@ the backstop.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Final
@@ -77,7 +78,8 @@ class FeedStats:
     events: int = 0  # NewPoolEvents yielded
     skipped: int = 0  # notifications that were not a successful create
     malformed: int = 0  # messages we could not decode
-    backoffs: list[float] = field(default_factory=list)  # every wait, in seconds
+    #: the most recent waits, in seconds (bounded: the feed is meant to run forever)
+    backoffs: deque[float] = field(default_factory=lambda: deque(maxlen=100))
 
 
 class LogsSubscription:

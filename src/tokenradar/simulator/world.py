@@ -22,7 +22,7 @@ from tokenradar.simulator.genesis import make_token
 from tokenradar.simulator.holders import HolderBook, balances, build_book
 from tokenradar.simulator.majors import MAJOR_COUNT, make_evm_token, make_majors, sol_market
 from tokenradar.simulator.market import Snapshot, price, snapshot
-from tokenradar.simulator.model import Fate, HolderTruth, PairSpec, Quote, SimToken, TokenTruth
+from tokenradar.simulator.model import HolderTruth, PairSpec, Quote, SimToken, TokenTruth
 
 #: Worlds smaller than this have no majors (tests with a handful of tokens).
 MAJORS_FROM = 10
@@ -242,12 +242,6 @@ class World:
             price_usd=snap.price,
             liquidity_usd=snap.liquidity,
         )
-
-    def fate_counts(self) -> dict[str, int]:
-        counts = {f.value: 0 for f in Fate}
-        for t in self._tokens:
-            counts[t.fate.value] += 1
-        return counts
 
 
 def _epoch_or_none(world: World, tau: float | None) -> float | None:
