@@ -8,6 +8,8 @@ is not ok. When both are ok the verdict records whether they agree (and
 
 from __future__ import annotations
 
+from typing import Literal
+
 from tokenradar.domain import CheckState, FacetKind, MintData, RiskData, TokenProgram
 from tokenradar.scoring.checks.base import (
     Category,
@@ -35,32 +37,28 @@ def _agreement(chain_has: bool, risk: RiskData | None, risk_has: bool) -> Note:
     return Note.SOURCES_AGREE if chain_has == risk_has else Note.SOURCES_DISAGREE
 
 
-def mint_authority(ctx: Context, policy: MintAuthorityPolicy) -> Verdict:
+def _authority(ctx: Context, field: Literal["mint_authority", "freeze_authority"]) -> Verdict:
+    """Passes when the authority is revoked: the chain's word first, RugCheck's as fallback;
+    with both, whether they agree is noted (it feeds confidence)."""
     mint = ctx.ok(FacetKind.MINT, MintData)
     risk = ctx.ok(FacetKind.RISK, RiskData)
+    risk_value: str | None = getattr(risk, field) if risk is not None else None
     if mint is not None:
-        has = mint.mint_authority is not None
-        note = _agreement(has, risk, risk is not None and risk.mint_authority is not None)
-        other = (risk.mint_authority or "revoked") if risk is not None else ""
-        return verdict_if(not has, mint.mint_authority, FacetKind.MINT, note, other)
+        value: str | None = getattr(mint, field)
+        note = _agreement(value is not None, risk, risk_value is not None)
+        other = (risk_value or "revoked") if risk is not None else ""
+        return verdict_if(value is None, value, FacetKind.MINT, note, other)
     if risk is not None:
-        has = risk.mint_authority is not None
-        return verdict_if(not has, risk.mint_authority, FacetKind.RISK, Note.RISK_FALLBACK)
+        return verdict_if(risk_value is None, risk_value, FacetKind.RISK, Note.RISK_FALLBACK)
     return ctx.unknown(FacetKind.MINT, FacetKind.RISK)
+
+
+def mint_authority(ctx: Context, policy: MintAuthorityPolicy) -> Verdict:
+    return _authority(ctx, "mint_authority")
 
 
 def freeze_authority(ctx: Context, policy: FreezeAuthorityPolicy) -> Verdict:
-    mint = ctx.ok(FacetKind.MINT, MintData)
-    risk = ctx.ok(FacetKind.RISK, RiskData)
-    if mint is not None:
-        has = mint.freeze_authority is not None
-        note = _agreement(has, risk, risk is not None and risk.freeze_authority is not None)
-        other = (risk.freeze_authority or "revoked") if risk is not None else ""
-        return verdict_if(not has, mint.freeze_authority, FacetKind.MINT, note, other)
-    if risk is not None:
-        has = risk.freeze_authority is not None
-        return verdict_if(not has, risk.freeze_authority, FacetKind.RISK, Note.RISK_FALLBACK)
-    return ctx.unknown(FacetKind.MINT, FacetKind.RISK)
+    return _authority(ctx, "freeze_authority")
 
 
 def dangerous_extensions(mint: MintData, policy: TokenExtensionsPolicy) -> list[str]:
