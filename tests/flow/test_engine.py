@@ -10,7 +10,8 @@ import pytest
 
 from tokenradar.domain import Facet, FacetKind, FacetState, Tier
 from tokenradar.flow.engine import Engine, EngineState
-from tokenradar.flow.scan import DISABLED, NOT_APPLICABLE, ScanStatus
+from tokenradar.flow.scan import DISABLED, NOT_APPLICABLE, ResultStatus
+from tokenradar.service.results import facet_view
 from tokenradar.simulator.server import run_simulator
 
 from .conftest import endpoint, settings_for, sim_config
@@ -44,16 +45,15 @@ async def test_every_token_is_accounted_for_with_why_a_facet_is_missing() -> Non
     sol = [r for r in results if not r.token.is_evm]
     assert len(evm) == 3
     for r in evm:  # only market data exists for EVM tokens: complete without the rest
-        assert r.status is ScanStatus.COMPLETE
+        assert r.status is ResultStatus.COMPLETE
         assert r.outcomes[FacetKind.MINT].note == NOT_APPLICABLE
-        assert r.as_dict(0.0)["facets"]["mint"]["state"] == "n/a"
+        assert facet_view(r.outcomes[FacetKind.MINT], 0.0).state == "n/a"
     for r in sol:
-        assert r.status is ScanStatus.PARTIAL
+        assert r.status is ResultStatus.PARTIAL
         assert r.missing == {FacetKind.RISK: DISABLED}
-        row = r.as_dict(r.facet(FacetKind.MARKET).fetched_at)  # type: ignore[union-attr]
-        assert row["facets"]["market"]["state"] == "ok"
-        assert row["facets"]["market"]["age_s"] == 0.0
-        assert row["errors"] == [{"facet": "risk", "reason": DISABLED}]
+        market = facet_view(r.outcomes[FacetKind.MARKET], r.facet(FacetKind.MARKET).fetched_at)  # type: ignore[union-attr]
+        assert (market.state, market.age_s) == ("ok", 0.0)
+        assert facet_view(r.outcomes[FacetKind.RISK], 0.0).error == DISABLED
     assert {r.symbol for r in sol} != {None}
 
 
@@ -77,7 +77,7 @@ async def test_sinks_get_every_landed_batch_and_a_broken_sink_stops_nothing() ->
 
     assert [len(batch) for batch in got] == [30, 30]
     assert {f.token for batch in got for f in batch} == set(tokens)
-    assert all(r.status is ScanStatus.COMPLETE for r in results)
+    assert all(r.status is ResultStatus.COMPLETE for r in results)
 
 
 async def test_tracked_tokens_refresh_at_their_tier_target_and_follow_tier_changes() -> None:
@@ -124,7 +124,7 @@ async def test_lane_states_are_an_enum_with_illegal_transitions_refused() -> Non
 
     async with run_simulator(sim_config(tokens=30, evm_tokens=0)) as sim:
         engine = Engine(settings_for(sim), kinds=[FacetKind.MARKET])
-        lane = engine._build_lane(FacetKind.MARKET)
+        lane = engine._build_lane(engine.plans[FacetKind.MARKET])
         assert lane is not None
         assert lane.state is LaneState.NEW
         async with engine:

@@ -18,7 +18,7 @@ from tokenradar.domain import FacetKind, FacetState, Tier, TokenRef
 from tokenradar.flow.breaker import BreakerConfig, BreakerEvent, BreakerState
 from tokenradar.flow.engine import Engine
 from tokenradar.flow.retry import RetryPolicy
-from tokenradar.flow.scan import ScanStatus
+from tokenradar.flow.scan import ResultStatus
 from tokenradar.settings import Settings
 from tokenradar.simulator.server import run_simulator
 
@@ -64,7 +64,7 @@ async def test_after_a_429_with_retry_after_2_the_lane_sends_nothing_for_2_s(
     async with Engine(settings, kinds=[FacetKind.MARKET]) as engine:
         results = await engine.scan(tokens)
 
-    assert all(r.status is ScanStatus.COMPLETE for r in results)  # absent: answered
+    assert all(r.status is ResultStatus.COMPLETE for r in results)  # absent: answered
     assert len(arrivals) == 4  # the refused batch again, then the other two
     quiet = arrivals[1] - limited_at[0]
     assert quiet >= 2.0 - 0.05, f"sent again {quiet:.3f}s after a Retry-After of 2 s"
@@ -160,7 +160,7 @@ async def test_malformed_answers_are_retried_once_and_permanent_errors_never(
     assert facet is not None
     assert facet.error is not None
     assert facet.error.kind == kind
-    assert result.status is ScanStatus.FAILED
+    assert result.status is ResultStatus.FAILED
 
 
 async def test_retries_stay_within_the_retry_budget_when_everything_fails() -> None:
@@ -183,5 +183,5 @@ async def test_retries_stay_within_the_retry_budget_when_everything_fails() -> N
     first_tries = 40
     retries = len(seen) - first_tries
     assert 2 <= retries <= max(2, 0.2 * len(seen)) + 1
-    assert all(r.status is ScanStatus.FAILED for r in results)
+    assert all(r.status is ResultStatus.FAILED for r in results)
     assert {r.missing[FacetKind.MARKET].split(":")[0] for r in results} == {"unavailable"}

@@ -7,7 +7,7 @@ import pytest
 from tokenradar.domain import FacetKind, FacetState
 from tokenradar.flow.adaptive import AdaptivePolicy
 from tokenradar.flow.engine import Engine
-from tokenradar.flow.scan import ScanStatus
+from tokenradar.flow.scan import ResultStatus
 from tokenradar.simulator.server import run_simulator
 
 from .conftest import endpoint, settings_for, sim_config
@@ -21,7 +21,7 @@ async def test_full_batches_and_no_window_over_any_known_limit() -> None:
         stats = sim.stats()
 
     assert len(results) == 600
-    assert all(r.status is ScanStatus.COMPLETE for r in results)
+    assert all(r.status is ResultStatus.COMPLETE for r in results)
     dex = stats["endpoints"]["dexscreener.tokens"]
     gma = stats["endpoints"]["solana_rpc.getMultipleAccounts"]
     assert dex["batch_sizes"] == {"30": 20}  # 600 tokens due: every request carries 30
@@ -41,7 +41,7 @@ async def test_rpc_host_and_method_limits_hold_with_two_lanes_sharing_them() -> 
             results = await engine.scan(tokens)
         stats = sim.stats()
 
-    assert {r.status for r in results} == {ScanStatus.COMPLETE}
+    assert {r.status for r in results} == {ResultStatus.COMPLETE}
     limits = stats["limits"]
     # holders and mint both call getMultipleAccounts: one method budget, two lanes
     assert limits["solana_rpc.method"]["max_in_window"] <= 40
@@ -64,7 +64,7 @@ async def test_an_undisclosed_limit_is_found_with_at_most_2_percent_429s() -> No
         report = endpoint(sim, "rugcheck.report")
 
     assert len(results) == 240
-    assert sum(r.status is not ScanStatus.FAILED for r in results) >= 230
+    assert sum(r.status is not ResultStatus.FAILED for r in results) >= 230
     assert report["rate_limited"] <= 0.02 * report["received"], report
     assert estimate is not None
     assert 20.0 <= estimate <= 30.0  # settled below the limit (30/s), not far below it

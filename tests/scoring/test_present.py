@@ -9,10 +9,15 @@ from rich.console import Console
 
 from tokenradar.domain import FacetKind
 from tokenradar.scoring.policy import CHECK_NAMES
-from tokenradar.scoring.present import explain_table, rank_key, score_fields
+from tokenradar.scoring.present import explain_table, rank_key
+from tokenradar.service.results import score_view
 
 from .builders import AUTHORITY, facets
 from .helpers import score
+
+
+def score_fields(s: object) -> dict[str, object]:
+    return score_view(s).model_dump()  # type: ignore[arg-type]
 
 
 def test_score_fields_carry_the_scan_result_contract_and_serialise() -> None:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import os
 import signal
 import sys
-import time
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Annotated, Any
@@ -31,16 +32,14 @@ from rich.progress import (
 
 from tokenradar.cli import app
 from tokenradar.cli.scan_output import OutputFormat, ranked, render_csv, render_json, render_table
-from tokenradar.domain import FacetKind, Score, TokenRef
+from tokenradar.domain import FacetKind, TokenRef
 from tokenradar.errors import InvalidAddress, InvalidInput
-from tokenradar.flow.engine import Engine
-from tokenradar.flow.scan import ScanJob, ScanStatus, TokenResult, parse_kinds
-from tokenradar.scoring.present import explain_table, rank_key, score_fields
-from tokenradar.scoring.scorer import Scorer
+from tokenradar.flow.scan import ResultStatus, TokenResult, parse_kinds
+from tokenradar.scoring.present import explain_table, rank_key
+from tokenradar.service import Radar, RadarScan, ScanOutcome
+from tokenradar.service.results import EndpointCount, ScanStats, SimulatorSummary
 from tokenradar.settings import Settings, load_settings
 from tokenradar.simulator import SimConfig, SimulatedMarket, run_simulator
-from tokenradar.store import open_store
-from tokenradar.store.recorder import ScanRecorder
 
 ALL_FACETS = ",".join(k.value for k in FacetKind)
 
@@ -92,9 +91,9 @@ async def _maybe_demo(demo: int | None) -> AsyncIterator[SimulatedMarket | None]
 class _Display:
     """Per lane: done/total, requests/s, 429s, breaker state (on stderr)."""
 
-    def __init__(self, engine: Engine, job: ScanJob, console: Console) -> None:
-        self.engine = engine
-        self.job = job
+    def __init__(self, radar: Radar, scan: RadarScan, console: Console) -> None:
+        self.radar = radar
+        self.scan = scan
         self.progress = Progress(
             TextColumn("{task.description:<20}"),
             BarColumn(),
@@ -107,23 +106,24 @@ class _Display:
             console=console,
             transient=False,
         )
+        lanes = {s.kind: s for s in radar.stats().engine.lanes}
         self.tasks: dict[FacetKind, TaskID] = {}
-        for kind in job.kinds:
-            lane = engine.lanes.get(kind)
-            name = lane.spec.name if lane is not None else f"{kind.value} (disabled)"
+        for kind in scan.kinds:
+            lane = lanes.get(kind)
+            name = lane.name if lane is not None else f"{kind.value} (disabled)"
             self.tasks[kind] = self.progress.add_task(name, total=0, rps=0.0, r429=0, breaker="")
 
     def update(self) -> None:
+        lanes = {s.kind: s for s in self.radar.stats().engine.lanes}
         for kind, task in self.tasks.items():
-            p = self.job.progress[kind]
-            lane = self.engine.lanes.get(kind)
+            p = self.scan.progress[kind]
+            lane = lanes.get(kind)
             fields: dict[str, Any] = {}
             if lane is not None:
-                s = lane.stats()
                 fields = {
-                    "rps": s.requests_per_s,
-                    "r429": s.rate_limited,
-                    "breaker": s.breaker.value,
+                    "rps": lane.requests_per_s,
+                    "r429": lane.rate_limited,
+                    "breaker": lane.breaker.value,
                 }
             self.progress.update(task, completed=p.done, total=max(p.total, 1), **fields)
 
@@ -136,39 +136,24 @@ async def _scan(
     demo: int | None,
     show_progress: bool,
     max_time: float | None,
-) -> tuple[list[TokenResult], dict[str, Any], dict[TokenRef, Score]]:
-    """Fetch, score and persist; returns results, stats and the score of every token."""
-    started = time.monotonic()
-    async with _maybe_demo(demo) as sim, open_store(settings.storage) as store:
+) -> ScanOutcome:
+    """Fetch, score and persist through the Radar; returns the finished scan."""
+    async with _maybe_demo(demo) as sim:
         if sim is not None:
             settings = demo_settings(settings, sim)
             tokens = [*sim.world.tokens, *tokens]
-        async with Engine(settings, kinds=kinds) as engine:
-            recorder = await ScanRecorder.begin(store, total=len(tokens), kinds=kinds)
-            engine.subscribe(recorder.facets)  # persisted as they land
-            job = engine.start_scan(tokens, kinds)
-            interrupted = asyncio.Event()
-
-            def stop() -> None:
-                interrupted.set()
-                job.interrupt()
+        async with Radar(settings, kinds=kinds) as radar:
+            scan = await radar.scan(tokens, kinds, max_time=max_time)
 
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError, RuntimeError):
-                    loop.add_signal_handler(sig, stop)
-            display = _Display(engine, job, Console(stderr=True)) if show_progress else None
+                    loop.add_signal_handler(sig, scan.interrupt)
+            display = _Display(radar, scan, Console(stderr=True)) if show_progress else None
             try:
                 if display is not None:
                     display.progress.start()
-                deadline = None if max_time is None else time.monotonic() + max_time
-                while not job.done:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(job.wait(), 0.25)
-                    if display is not None:
-                        display.update()
-                    if deadline is not None and time.monotonic() >= deadline:
-                        job.interrupt(f"not fetched within --max-time {max_time:g}s")
+                await scan.wait(on_tick=display.update if display is not None else None)
             finally:
                 if display is not None:
                     display.update()
@@ -176,60 +161,39 @@ async def _scan(
                 for sig in (signal.SIGINT, signal.SIGTERM):
                     with contextlib.suppress(NotImplementedError, RuntimeError):
                         loop.remove_signal_handler(sig)
-            results = job.results()
-            stats = _stats(engine, job, results, started, interrupted.is_set())
-            stats["scan_id"] = recorder.record.id
-        now = time.time()
-        scanned = {r.token: {k: f for k in kinds if (f := r.facet(k))} for r in results}
-        scores = {s.token: s for s in Scorer(settings.scoring).score_batch(scanned, now)}
-        await recorder.scores(scores.values())
-        await recorder.finish(stats)  # returns once facets, scores and the scan row are durable
+            outcome = (
+                await scan.finish()
+            )  # returns once facets, scores and the scan row are durable
         if sim is not None:
-            stats["simulator"] = _sim_summary(sim)
-    return results, stats, scores
+            stats = outcome.stats.model_copy(update={"simulator": _sim_summary(sim)})
+            outcome = dataclasses.replace(outcome, stats=stats)
+    return outcome
 
 
-def _stats(
-    engine: Engine, job: ScanJob, results: list[TokenResult], started: float, interrupted: bool
-) -> dict[str, Any]:
-    counts = {s.value: 0 for s in ScanStatus}
-    for r in results:
-        counts[r.status.value] += 1
-    lanes = {}
-    for lane_stats in engine.stats().lanes:
-        p = job.progress.get(lane_stats.kind)
-        lanes[lane_stats.name] = {
-            "done": p.done if p else 0,
-            "total": p.total if p else 0,
-            "requests": lane_stats.requests,
-            "rate_limited": lane_stats.rate_limited,
-            "batches": lane_stats.batches,
-            "mean_batch": round(lane_stats.mean_batch, 2) if lane_stats.mean_batch else None,
-            "retries": lane_stats.retries,
-            "errors": lane_stats.errors,
-            "breaker": lane_stats.breaker.value,
-        }
-    return {
-        "tokens": len(results),
-        **counts,
-        "interrupted": interrupted,
-        "elapsed_s": round(time.monotonic() - started, 3),
-        "facets": [k.value for k in job.kinds],
-        "lanes": lanes,
-    }
-
-
-def _sim_summary(sim: SimulatedMarket) -> dict[str, Any]:
+def _sim_summary(sim: SimulatedMarket) -> SimulatorSummary:
     """The simulated server's own counters: what it received and how many it refused."""
     endpoints = sim.stats()["endpoints"]
-    return {
-        "requests": sum(e["received"] for e in endpoints.values()),
-        "rate_limited": sum(e["rate_limited"] for e in endpoints.values()),
-        "endpoints": {
-            name: {"requests": e["received"], "rate_limited": e["rate_limited"]}
+    return SimulatorSummary(
+        requests=sum(e["received"] for e in endpoints.values()),
+        rate_limited=sum(e["rate_limited"] for e in endpoints.values()),
+        endpoints={
+            name: EndpointCount(requests=e["received"], rate_limited=e["rate_limited"])
             for name, e in endpoints.items()
         },
-    }
+    )
+
+
+def check_out_path(out: Path | None) -> None:
+    """Refuse an ``--out`` that cannot be written before anything is scanned."""
+    if out is None:
+        return
+    if out.is_dir():
+        raise InvalidInput(f"--out: {out} is a directory")
+    parent = out.parent if str(out.parent) else Path(".")
+    if not parent.is_dir():
+        raise InvalidInput(f"--out: directory {parent} does not exist")
+    if not os.access(parent, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
+        raise InvalidInput(f"--out: {out} is not writable")
 
 
 @app.command("scan")
@@ -278,18 +242,19 @@ def scan(
     """Scan tokens once: market, mint, holders, risk and price, as fast as the limits allow."""
     kinds = parse_kinds(facets)
     settings = load_settings(config)
+    check_out_path(out)
     tokens = read_tokens(addresses or [], file)
     target = TokenRef.parse(explain) if explain else None
     if target is not None and target not in tokens:
         tokens.append(target)
     if not tokens and demo is None:
         raise InvalidInput("nothing to scan: give addresses, --file FILE or --demo N")
-    results, stats, scores = asyncio.run(
+    outcome = asyncio.run(
         _scan(tokens, kinds, settings, demo=demo, show_progress=progress, max_time=max_time)
     )
-    now = time.time()
-    order = sorted(ranked(results), key=lambda r: rank_key(scores[r.token]))
-    rows = [{**r.as_dict(now), **score_fields(scores[r.token])} for r in order]
+    stats, scores = outcome.stats, outcome.scores
+    order = sorted(ranked(outcome.results), key=lambda r: rank_key(scores[r.token]))
+    rows = outcome.views(order)
     if fmt is OutputFormat.TABLE:
         with contextlib.ExitStack() as stack:
             fh = stack.enter_context(out.open("w", encoding="utf-8")) if out else None
@@ -312,7 +277,7 @@ def scan(
             Console(stderr=True, width=200).print(
                 explain_table(scores[target], symbol=_symbol(order, target))
             )
-    if stats["complete"] + stats["partial"] == 0:
+    if stats.complete + stats.partial == 0:
         raise typer.Exit(code=1)
 
 
@@ -320,7 +285,7 @@ def _symbol(results: Sequence[TokenResult], token: TokenRef) -> str | None:
     return next((r.symbol for r in results if r.token == token), None)
 
 
-def _summary(stats: dict[str, Any]) -> str:
-    counts = ", ".join(f"{stats[s.value]} {s.value}" for s in ScanStatus)
-    tail = " (interrupted: the rest was not waited for)" if stats["interrupted"] else ""
-    return f"{stats['tokens']} tokens in {stats['elapsed_s']:.1f}s: {counts}{tail}"
+def _summary(stats: ScanStats) -> str:
+    counts = ", ".join(f"{getattr(stats, s.value)} {s.value}" for s in ResultStatus)
+    tail = " (interrupted: the rest was not waited for)" if stats.interrupted else ""
+    return f"{stats.tokens} tokens in {stats.elapsed_s:.1f}s: {counts}{tail}"

@@ -1,8 +1,7 @@
-"""Rendering a scan: one row dict per token (the scan-result contract), then table/JSON/CSV.
+"""Rendering a scan as a table, JSON or CSV, from the typed result views.
 
-Rows come from :meth:`TokenResult.as_dict`; anything that joins later (score,
-tier, decision, confidence, checks) is added to the row dicts before rendering,
-and the JSON/CSV writers pass unknown keys through.
+The rows are :class:`~tokenradar.service.results.TokenResultView` (the
+scan-result contract, built in one place); this module only lays them out.
 """
 
 from __future__ import annotations
@@ -18,8 +17,9 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from tokenradar.domain import FacetKind, MarketData
-from tokenradar.flow.scan import ScanStatus, TokenResult
+from tokenradar.domain import FacetKind, MarketData, PriceData
+from tokenradar.flow.scan import ResultStatus, TokenResult
+from tokenradar.service.results import ScanStats, TokenResultView
 
 Row = dict[str, Any]
 
@@ -30,7 +30,7 @@ class OutputFormat(StrEnum):
     CSV = "csv"
 
 
-_STATUS_ORDER = {ScanStatus.COMPLETE: 0, ScanStatus.PARTIAL: 1, ScanStatus.FAILED: 2}
+_STATUS_ORDER = {ResultStatus.COMPLETE: 0, ResultStatus.PARTIAL: 1, ResultStatus.FAILED: 2}
 _STATE_STYLE = {"ok": "green", "absent": "yellow", "error": "red", "missing": "red", "n/a": "dim"}
 
 
@@ -46,9 +46,15 @@ def ranked(results: Sequence[TokenResult]) -> list[TokenResult]:
     return sorted(results, key=lambda r: (_STATUS_ORDER[r.status], -_liquidity(r)))
 
 
-def render_json(rows: Sequence[Row], stats: Row) -> str:
+def stats_dict(stats: ScanStats) -> Row:
+    """The ``stats`` object of the JSON output (``simulator`` only in a demo)."""
+    return stats.model_dump(exclude={"simulator"} if stats.simulator is None else None)
+
+
+def render_json(rows: Sequence[TokenResultView], stats: ScanStats) -> str:
     return orjson.dumps(
-        {"results": list(rows), "stats": stats}, option=orjson.OPT_INDENT_2
+        {"results": [r.model_dump() for r in rows], "stats": stats_dict(stats)},
+        option=orjson.OPT_INDENT_2,
     ).decode()
 
 
@@ -60,8 +66,9 @@ def _flat(value: object) -> object:
     return value
 
 
-def render_csv(rows: Sequence[Row], kinds: Sequence[FacetKind]) -> str:
+def render_csv(views: Sequence[TokenResultView], kinds: Sequence[FacetKind]) -> str:
     """One flat line per token: identity, status, per facet state and age, then the rest."""
+    rows = [v.model_dump() for v in views]
     fixed = ["chain", "address", "symbol", "status"]
     per_facet = [f"{k.value}_{field}" for k in kinds for field in ("state", "age_s")]
     extra = sorted({key for row in rows for key in row} - {*fixed, "facets", "errors"})
@@ -110,12 +117,23 @@ def _score_cells(row: Row) -> list[str]:
     ]
 
 
+def _price(result: TokenResult, market: MarketData | None) -> float | None:
+    """The market's price, else Jupiter's (a ``--facets price`` scan has no market)."""
+    if market is not None and market.price_usd is not None:
+        return market.price_usd
+    price = result.facet(FacetKind.PRICE)
+    if price is not None and isinstance(price.data, PriceData):
+        return price.data.price_usd
+    return None
+
+
 def render_table(
     results: Sequence[TokenResult],
-    rows: Sequence[Row],
+    views: Sequence[TokenResultView],
     kinds: Sequence[FacetKind],
     console: Console,
 ) -> None:
+    rows = [v.model_dump() for v in views]
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     any_missing = any(row["errors"] for row in rows)
     table.add_column("#", justify="right", style="dim", no_wrap=True)
@@ -151,7 +169,7 @@ def render_table(
             *_score_cells(row),
             *cells,
             _money(data.liquidity_usd if data else None),
-            _money(data.price_usd if data else None),
+            _money(_price(result, data)),
             *(
                 ["; ".join(f"{e['facet']}: {e['reason']}" for e in row["errors"])]
                 if any_missing

@@ -142,6 +142,33 @@ class DueQueue(Generic[K]):
         """How many tokens are due by ``now`` (O(n); for stats, not for the hot path)."""
         return sum(1 for p, due, _ in self._live.values() if p < NORMAL or due <= now)
 
+    def takeable(self, n: int, now: float, horizon: float | None = None) -> int:
+        """How many tokens :meth:`take` would return now (without taking them).
+
+        O(min(n, live) log live) through the heap's smallest entries; for lanes that
+        pay per token, which must wait for the budget of what they will send.
+        """
+        if horizon is None:
+            return min(n, len(self._live))
+        limit = now + horizon
+        count = 0
+        # the heap may hold dead entries: look at enough of its head to find n live ones
+        look = n
+        while True:
+            head = heapq.nsmallest(look, self._heap)
+            count = 0
+            for e in head:
+                if not self._alive(e):
+                    continue
+                if e[0] >= NORMAL and e[1] > limit:
+                    return count
+                count += 1
+                if count == n:
+                    return count
+            if len(head) < look:
+                return count
+            look *= 2
+
 
 class GroupedDueQueue(Generic[K]):
     """One :class:`DueQueue` per group (a chain), taken one group at a time.
@@ -212,3 +239,11 @@ class GroupedDueQueue(Generic[K]):
 
     def overdue(self, now: float) -> int:
         return sum(q.overdue(now) for q in self._groups.values())
+
+    def takeable(self, n: int, now: float, horizon: float | None = None) -> int:
+        """How many tokens :meth:`take` would return now (from the most urgent group)."""
+        q = self._first()
+        return q.takeable(n, now, horizon) if q is not None else 0
+
+    def __iter__(self) -> Iterator[K]:
+        return iter([k for q in self._groups.values() for k in q])

@@ -14,6 +14,12 @@ tokens that fall due next. Each batch runs as its own task (at most
 calls :meth:`Lane.gate` around each HTTP request, which charges the budget and
 counts the request for this lane's stats.
 
+The dispatcher is supervised: if its loop dies (a bug, or a budget that can
+never admit a request), the lane goes ``failed``, every token it holds is
+delivered as an ``error`` facet naming the reason (a scan waiting for them ends
+instead of hanging), and the loop is restarted after a capped backoff; restarts
+are counted in :class:`LaneStats`.
+
 Retries live here and only here: a failed batch (or a token whose own call
 failed) goes back after a full-jitter backoff while :class:`RetryPolicy` allows
 and the :class:`RetryBudget` has room; otherwise the token's refresh ends with
@@ -73,15 +79,20 @@ class LaneState(StrEnum):
     WAITING = "waiting"  # work is due; waiting for budget or a free in-flight slot
     SENDING = "sending"  # dispatching batches
     CIRCUIT_OPEN = "circuit_open"  # the breaker is open: nothing is sent until its wait ends
+    FAILED = "failed"  # the dispatcher died; its work was failed; restarting after a backoff
     STOPPED = "stopped"  # shut down for good
 
 
 _RUNNING = frozenset({LaneState.IDLE, LaneState.WAITING, LaneState.SENDING, LaneState.CIRCUIT_OPEN})
 _LEGAL: dict[LaneState, frozenset[LaneState]] = {
     LaneState.NEW: _RUNNING | {LaneState.STOPPED},
-    **{s: _RUNNING | {LaneState.STOPPED} for s in _RUNNING},
+    **{s: _RUNNING | {LaneState.FAILED, LaneState.STOPPED} for s in _RUNNING},
+    LaneState.FAILED: frozenset({LaneState.IDLE, LaneState.STOPPED}),
     LaneState.STOPPED: frozenset(),
 }
+
+#: dispatcher restarts back off from this many seconds, doubling up to the cap
+RESTART_BACKOFF_FIRST, RESTART_BACKOFF_MAX = 1.0, 60.0
 
 
 class IllegalLaneTransition(RuntimeError):
@@ -113,6 +124,8 @@ class LaneStats:
     tokens_per_s: float
     mean_batch: float | None
     full_batches: int  # batches that carried max_batch tokens
+    restarts: int = 0  # times the dispatcher died and was restarted
+    last_failure: str | None = None  # why it last died
 
 
 @dataclass(slots=True)
@@ -150,6 +163,10 @@ class Lane:
         self._in_flight = 0
         self._tasks: set[asyncio.Task[None]] = set()
         self._runner: asyncio.Task[None] | None = None
+        self._restarts = 0
+        self._last_failure: str | None = None
+        #: monotonic time of the last dispatcher iteration (the watchdog reads it)
+        self.heartbeat = clock.monotonic()
         self._changed = asyncio.Event()
         self._state = LaneState.NEW
         self._started_at = clock.monotonic()
@@ -237,21 +254,86 @@ class Lane:
             raise RuntimeError(f"{self.spec.name}: already started")
         self._set_state(LaneState.IDLE)
         self._started_at = self.clock.monotonic()
-        self._runner = asyncio.create_task(self._run(), name=f"lane {self.spec.name}")
-        self._runner.add_done_callback(self._runner_done)
+        self._runner = asyncio.create_task(self._supervise(), name=f"lane {self.spec.name}")
 
-    def _runner_done(self, task: asyncio.Task[None]) -> None:
-        if not task.cancelled() and task.exception() is not None:
-            log.error("%s: dispatcher died", self.spec.name, exc_info=task.exception())
+    @property
+    def restarts(self) -> int:
+        return self._restarts
 
     async def stop(self) -> None:
+        """Cancel the dispatcher and the batches in flight; the lane is then stopped.
+
+        Never raises for what the tasks died of (that was logged when they died).
+        """
         tasks = [t for t in (self._runner, *self._tasks) if t is not None]
         for t in tasks:
             t.cancel()
         for t in tasks:
-            with suppress(asyncio.CancelledError):
+            with suppress(asyncio.CancelledError, Exception):
                 await t
-        self._set_state(LaneState.STOPPED)
+        self._state = LaneState.STOPPED
+
+    async def restart(self, reason: str) -> None:
+        """Cancel a dispatcher that is stuck (the watchdog's call) and run a new one."""
+        if self._runner is None or self._state is LaneState.STOPPED:
+            return
+        self._runner.cancel()
+        with suppress(asyncio.CancelledError, Exception):
+            await self._runner
+        if self._stopped():  # stop() ran while we waited
+            return
+        self._died(reason)
+        self._runner = asyncio.create_task(self._supervise(), name=f"lane {self.spec.name}")
+
+    async def _supervise(self) -> None:
+        """Run the dispatcher; when it dies, fail its work and run it again after a backoff."""
+        backoff = RESTART_BACKOFF_FIRST
+        while True:
+            try:
+                await self._run()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.error("%s: dispatcher died; restarting in %.0fs", self.spec.name, backoff,
+                          exc_info=exc)  # fmt: skip
+                await self._died_with(f"{type(exc).__name__}: {exc}")
+                await self.clock.sleep(backoff)
+                backoff = min(RESTART_BACKOFF_MAX, backoff * 2)
+                if self._state is LaneState.FAILED:
+                    self._set_state(LaneState.IDLE)
+
+    def _stopped(self) -> bool:
+        return self._state is LaneState.STOPPED
+
+    def _died(self, reason: str) -> None:
+        self._restarts += 1
+        self._last_failure = reason
+        if self._state is not LaneState.STOPPED:
+            self._set_state(LaneState.FAILED)
+
+    async def _died_with(self, reason: str) -> None:
+        """The dispatcher died of ``reason``: every token it holds ends as an error facet."""
+        self._died(reason)
+        now = self.clock.now()
+        held = [*self.queue, *self._backoff]
+        for token in held:
+            self.queue.remove(token)
+            self._backoff.remove(token)
+            self._attempts.pop(token, None)
+        if held:
+            facets = [
+                error_facet(
+                    token,
+                    self.spec.kind,
+                    fetched_at=now,
+                    source=self.spec.source,
+                    error_kind="internal",
+                    message=f"{self.spec.name} failed ({reason}); restarting",
+                )
+                for token in held
+            ]
+            self._count(facets)
+            await self._deliver(facets)
 
     # -- the dispatcher -----------------------------------------------------------
 
@@ -278,6 +360,7 @@ class Lane:
         spec = self.spec
         while True:
             self._changed.clear()
+            self.heartbeat = self.clock.monotonic()
             now = self.clock.now()
             self._release_backoff(now)
             open_for = self.breaker.retry_in()
@@ -297,8 +380,9 @@ class Lane:
             if self._in_flight >= spec.max_in_flight:
                 await self._wait_change(None)
                 continue
-            n = min(spec.max_batch, len(self.queue))
-            await self.budget.wait_ready(spec.endpoint, n if spec.cost_per_token else 1)
+            # a lane that pays per token waits for what it would send, not a full batch
+            cost = self.queue.takeable(spec.max_batch, now, spec.fill_horizon)
+            await self.budget.wait_ready(spec.endpoint, max(1, cost) if spec.cost_per_token else 1)
             call = self.breaker.try_acquire()
             if call is None:  # opened meanwhile, or every half-open probe is out
                 await self._wait_change(self.breaker.retry_in() or None)
@@ -479,4 +563,6 @@ class Lane:
             tokens_per_s=sum(c for _, c in self._tokens) / span,
             mean_batch=(sum(k * v for k, v in sizes.items()) / batches) if batches else None,
             full_batches=sizes[self.spec.max_batch],
+            restarts=self._restarts,
+            last_failure=self._last_failure,
         )

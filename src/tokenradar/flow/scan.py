@@ -21,7 +21,7 @@ from enum import StrEnum
 from typing import Any
 
 from tokenradar.domain import Facet, FacetKind, FacetState, MarketData, TokenRef
-from tokenradar.errors import InvalidInput
+from tokenradar.errors import InvalidInput, TokenradarError
 
 AnyFacet = Facet[Any]
 
@@ -30,7 +30,7 @@ DISABLED = "provider disabled"
 INTERRUPTED = "interrupted"
 
 
-class ScanStatus(StrEnum):
+class ResultStatus(StrEnum):
     COMPLETE = "complete"  # every applicable facet answered (ok or absent)
     PARTIAL = "partial"  # some answered, some missing (see ``missing``)
     FAILED = "failed"  # nothing answered
@@ -59,16 +59,6 @@ class FacetOutcome:
             return f"{self.facet.error.kind}: {self.facet.error.message}"
         return self.note
 
-    def as_dict(self, now: float) -> dict[str, Any]:
-        f = self.facet
-        state = f.state.value if f is not None else ("n/a" if not self.applicable else "missing")
-        return {
-            "state": state,
-            "age_s": round(f.age(now), 3) if f is not None else None,
-            "source": f.source if f is not None else None,
-            "error": self.reason if not self.answered and self.applicable else None,
-        }
-
 
 @dataclass(frozen=True, slots=True)
 class TokenResult:
@@ -76,12 +66,12 @@ class TokenResult:
     outcomes: dict[FacetKind, FacetOutcome] = field(default_factory=dict)
 
     @property
-    def status(self) -> ScanStatus:
+    def status(self) -> ResultStatus:
         wanted = [o for o in self.outcomes.values() if o.applicable]
         answered = sum(o.answered for o in wanted)
         if wanted and answered == len(wanted):
-            return ScanStatus.COMPLETE
-        return ScanStatus.PARTIAL if answered else ScanStatus.FAILED
+            return ResultStatus.COMPLETE
+        return ResultStatus.PARTIAL if answered else ResultStatus.FAILED
 
     @property
     def missing(self) -> dict[FacetKind, str]:
@@ -101,20 +91,6 @@ class TokenResult:
         if market is not None and isinstance(market.data, MarketData):
             return market.data.symbol
         return None
-
-    def as_dict(self, now: float) -> dict[str, Any]:
-        """The scan-result contract (scores join under ``score``, ``tier``, ... later)."""
-        missing = self.missing
-        if not any(o.applicable for o in self.outcomes.values()):
-            missing = dict.fromkeys(self.outcomes, NOT_APPLICABLE)
-        return {
-            "chain": self.token.chain,
-            "address": self.token.address,
-            "symbol": self.symbol,
-            "status": self.status.value,
-            "facets": {k.value: o.as_dict(now) for k, o in self.outcomes.items()},
-            "errors": [{"facet": k.value, "reason": r} for k, r in missing.items()],
-        }
 
 
 @dataclass(slots=True)
@@ -154,7 +130,13 @@ class ScanJob:
         if self._waiting.pop(key, None) is None:
             return
         kind = key[1]
-        if fut.cancelled() or fut.exception() is not None:
+        exc = None if fut.cancelled() else fut.exception()
+        if fut.cancelled():
+            outcome = FacetOutcome(kind, note=INTERRUPTED)
+        elif isinstance(exc, TokenradarError) and hasattr(exc, "kind"):
+            # e.g. the lane's circuit is open: say so, with when it may be retried
+            outcome = FacetOutcome(kind, note=f"{exc.kind}: {exc}")
+        elif exc is not None:
             outcome = FacetOutcome(kind, note=INTERRUPTED)
         else:
             outcome = FacetOutcome(kind, facet=fut.result())

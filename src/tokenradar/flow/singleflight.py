@@ -27,6 +27,10 @@ class SingleFlight(Generic[K, V]):
     def __len__(self) -> int:
         return len(self._flights)
 
+    def snapshot(self) -> list[K]:
+        """The keys of the flights up now (a copy: safe to crash them while iterating)."""
+        return list(self._flights)
+
     def join(self, key: K) -> tuple[asyncio.Future[V], bool]:
         """The future of ``key``'s flight, and whether the caller leads (started it)."""
         fut = self._flights.get(key)

@@ -19,6 +19,7 @@ import contextlib
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import cast
 
 from tokenradar.clock import SYSTEM_CLOCK, Clock
 from tokenradar.providers.dexscreener import DexScreenerClient, TokenBoost, TokenProfile
@@ -26,6 +27,7 @@ from tokenradar.providers.gate import OPEN_GATE, Gate
 from tokenradar.providers.jupiter import JupiterClient
 from tokenradar.providers.pool_feed import LogsSubscription, NewPoolEvent
 from tokenradar.providers.pumpfun import PUMPFUN_PROGRAM_ID
+from tokenradar.providers.registry import PROVIDER_NAMES, build_client
 from tokenradar.providers.rugcheck import RugCheckClient
 from tokenradar.providers.solana_rpc import SolanaRpcClient
 from tokenradar.settings import ProvidersSettings, Settings
@@ -45,8 +47,6 @@ __all__ = [
     "TokenProfile",
     "open_providers",
 ]
-
-PROVIDER_NAMES = ("dexscreener", "solana_rpc", "rugcheck", "jupiter")
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,15 +91,16 @@ async def open_providers(
     if unknown:
         raise ValueError(f"gates for unknown providers {unknown}; known: {list(PROVIDER_NAMES)}")
 
-    def gate(name: str) -> Gate:
-        return gates.get(name, OPEN_GATE)
-
+    clients = {
+        name: build_client(name, section, gate=gates.get(name, OPEN_GATE), clock=clock)
+        for name in PROVIDER_NAMES
+    }
     providers = Providers(
         settings=section,
-        dexscreener=DexScreenerClient(section.dexscreener, gate=gate("dexscreener"), clock=clock),
-        solana_rpc=SolanaRpcClient(section.solana_rpc, gate=gate("solana_rpc"), clock=clock),
-        rugcheck=RugCheckClient(section.rugcheck, gate=gate("rugcheck"), clock=clock),
-        jupiter=JupiterClient(section.jupiter, gate=gate("jupiter"), clock=clock),
+        dexscreener=cast(DexScreenerClient, clients["dexscreener"]),
+        solana_rpc=cast(SolanaRpcClient, clients["solana_rpc"]),
+        rugcheck=cast(RugCheckClient, clients["rugcheck"]),
+        jupiter=cast(JupiterClient, clients["jupiter"]),
         gates=gates,
         clock=clock,
     )

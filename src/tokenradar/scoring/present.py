@@ -1,22 +1,19 @@
-"""Scores for people and files: result fields, ranking, the ``--explain`` table.
+"""Scores for people: ranking and the ``--explain`` table.
 
-Used by ``tokenradar scan`` (and anything else that shows scores), so that every
-surface names the fields the same way::
+The JSON/CSV fields of a score are built in :mod:`tokenradar.service.results`::
 
-    row.update(score_fields(score))           # JSON / CSV result
     rows.sort(key=rank_key)                    # best first, unknown last
     console.print(explain_table(score))        # one token's breakdown
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from rich.table import Table
 from rich.text import Text
 
-from tokenradar.domain import CheckResult, CheckState, CheckValue, Decision, Score
+from tokenradar.domain import CheckState, CheckValue, Decision, Score
 
 _STATE_STYLE = {CheckState.PASS: "green", CheckState.FAIL: "red", CheckState.UNKNOWN: "yellow"}
 _DECISION_STYLE = {
@@ -24,45 +21,6 @@ _DECISION_STYLE = {
     Decision.WATCH: "yellow",
     Decision.AVOID: "bold red",
 }
-
-
-def _round(x: float | None, digits: int) -> float | None:
-    return None if x is None else round(x, digits)
-
-
-def _json_value(value: CheckValue) -> CheckValue:
-    # a ratio can be inf when the denominator is tiny; JSON has no inf
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-def check_fields(c: CheckResult) -> dict[str, Any]:
-    """One ``checks[]`` entry of a scan result."""
-    return {
-        "name": c.name,
-        "state": c.state.value,
-        "value": _json_value(c.value),
-        "source": c.source.value if c.source is not None else None,
-        "age_s": _round(c.age_s, 3),
-        "points": c.points,
-        "max_points": c.max_points,
-        "gate": c.gate,
-        "reason": c.reason,
-    }
-
-
-def score_fields(s: Score) -> dict[str, Any]:
-    """The score part of a scan result: ``score`` is null when nothing is known."""
-    return {
-        "score": _round(s.score, 2),
-        "safety": _round(s.safety, 2),
-        "momentum": _round(s.momentum, 2),
-        "tier": s.tier.value,
-        "decision": s.decision.value,
-        "confidence": round(s.confidence, 3),
-        "checks": [check_fields(c) for c in s.checks],
-    }
 
 
 def rank_key(row: Score | dict[str, Any]) -> tuple[bool, float]:

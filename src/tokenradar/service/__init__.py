@@ -1,0 +1,7 @@
+"""The service layer: :class:`Radar`, the one facade every surface goes through."""
+
+from tokenradar.service.health import Health, HealthStatus
+from tokenradar.service.radar import Radar, RadarStats, TokenView
+from tokenradar.service.scans import RadarScan, ScanOutcome
+
+__all__ = ["Health", "HealthStatus", "Radar", "RadarScan", "RadarStats", "ScanOutcome", "TokenView"]

@@ -1,0 +1,213 @@
+"""``Radar``: the one facade the CLI, the API, the service loop and workers use.
+
+::
+
+    async with Radar(settings) as radar:
+        scan = await radar.scan(tokens, kinds, max_time=60)
+        await scan.wait()
+        outcome = await scan.finish()
+        view = await radar.token(ref)               # latest score, checks, facets with ages
+        print(radar.health().status, radar.stats())
+
+One async context manager opens, in order, the store (schema, writer), the
+engine (lanes, budgets, clients) with the store as its first facet sink, and
+the scorer; it closes them in reverse, so the engine hands what landed to the
+writer before the writer drains. No surface reaches into the engine or the
+store: what they need is a method here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+from tokenradar.clock import SYSTEM_CLOCK, Clock
+from tokenradar.domain import Facet, FacetKind, Score, Tier, TokenRef
+from tokenradar.flow.engine import Engine, EngineStats
+from tokenradar.flow.limiter import Budget
+from tokenradar.flow.plans import LanePlan
+from tokenradar.scoring.scorer import Scorer
+from tokenradar.service.health import Health, assess
+from tokenradar.service.scans import RadarScan
+from tokenradar.settings import Settings
+from tokenradar.store import HistoryPoint, Store, open_store
+from tokenradar.store.recorder import ScanRecorder
+from tokenradar.store.writer import WriterStats
+
+
+@dataclass(frozen=True, slots=True)
+class FacetAge:
+    kind: FacetKind
+    state: str
+    source: str
+    age_s: float
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TokenView:
+    """What is known of one token now: its latest stored score and facets in memory."""
+
+    token: TokenRef
+    score: Score | None
+    facets: tuple[FacetAge, ...]
+    tracked: bool
+    tier: Tier | None
+
+
+@dataclass(frozen=True, slots=True)
+class RadarStats:
+    engine: EngineStats
+    writer: WriterStats
+    writer_pending: int
+
+
+class RadarNotOpen(RuntimeError):
+    """A Radar method was called outside ``async with Radar(...)``."""
+
+
+class Radar:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock = SYSTEM_CLOCK,
+        kinds: Iterable[FacetKind] | None = None,
+        plans: Mapping[FacetKind, LanePlan] | None = None,
+        budgets: Mapping[str, Budget] | None = None,
+        engine_options: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.kinds = tuple(kinds) if kinds is not None else tuple(FacetKind)
+        self._plans = plans
+        self._budgets = budgets
+        self._engine_options = dict(engine_options or {})
+        self.scorer = Scorer(settings.scoring)
+        self._stack: contextlib.AsyncExitStack | None = None
+        self._store: Store | None = None
+        self._engine: Engine | None = None
+
+    # -- lifecycle -----------------------------------------------------------
+
+    async def __aenter__(self) -> Radar:
+        stack = contextlib.AsyncExitStack()
+        await stack.__aenter__()
+        try:
+            self._store = await stack.enter_async_context(
+                open_store(self.settings.storage, clock=self.clock)
+            )
+            engine = Engine(
+                self.settings,
+                clock=self.clock,
+                kinds=self.kinds,
+                plans=self._plans,
+                budgets=self._budgets,
+                **self._engine_options,
+            )
+            engine.subscribe(self._persist, name="store")
+            self._engine = await stack.enter_async_context(engine)
+        except BaseException:
+            await stack.aclose()
+            raise
+        self._stack = stack
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        stack, self._stack = self._stack, None
+        if stack is not None:
+            await stack.__aexit__(exc_type, exc, tb)
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            raise RadarNotOpen("use `async with Radar(settings) as radar`")
+        return self._engine
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            raise RadarNotOpen("use `async with Radar(settings) as radar`")
+        return self._store
+
+    async def _persist(self, facets: Sequence[Facet[Any]]) -> None:
+        await self.store.writer.put_many(facets)
+
+    # -- scans ---------------------------------------------------------------
+
+    async def scan(
+        self,
+        tokens: Sequence[TokenRef],
+        kinds: Sequence[FacetKind] | None = None,
+        *,
+        max_time: float | None = None,
+        max_age: float = 0.0,
+        params: Mapping[str, Any] | None = None,
+    ) -> RadarScan:
+        """Start a one-off scan (recorded as a scan row); wait on it and finish it."""
+        kinds = tuple(kinds) if kinds is not None else self.kinds
+        unique = list(dict.fromkeys(tokens))
+        recorder = await ScanRecorder.begin(
+            self.store, total=len(unique), kinds=kinds, params=params
+        )
+        job = self.engine.start_scan(unique, kinds, max_age=max_age)
+        return RadarScan(
+            self.engine, self.store, self.scorer, job, recorder, clock=self.clock,
+            max_time=max_time,
+        )  # fmt: skip
+
+    # -- the universe --------------------------------------------------------
+
+    def watch(self, tokens: Iterable[TokenRef], *, tier: Tier = Tier.WARM) -> None:
+        """Keep these tokens fresh from now on, at their tier's targets."""
+        self.engine.track(tokens, tier=tier)
+
+    def unwatch(self, tokens: Iterable[TokenRef]) -> None:
+        self.engine.untrack(tokens)
+
+    # -- reads ---------------------------------------------------------------
+
+    async def token(self, ref: TokenRef) -> TokenView:
+        """The latest stored score and the facets held in memory, with their ages."""
+        scores = await self.store.scores_for([ref])
+        now = self.clock.now()
+        ages = []
+        for kind in self.kinds:
+            f = self.engine.store.latest(ref, kind)
+            if f is None:
+                continue
+            ages.append(
+                FacetAge(
+                    kind,
+                    f.state.value,
+                    f.source,
+                    round(f.age(now), 3),
+                    f.error.message if f.error is not None else None,
+                )
+            )
+        tracked = self.engine.tracked(ref)
+        return TokenView(
+            ref,
+            scores.get(ref),
+            tuple(ages),
+            tracked is not None,
+            tracked.tier if tracked is not None else None,
+        )
+
+    async def history(self, ref: TokenRef, *, limit: int = 100) -> list[HistoryPoint]:
+        return await self.store.score_history(ref, limit=limit)
+
+    def health(self) -> Health:
+        return assess(self.engine.stats(), self.store.writer, now=self.clock.monotonic())
+
+    def stats(self) -> RadarStats:
+        writer = self.store.writer
+        return RadarStats(self.engine.stats(), writer.stats, writer.pending)

@@ -1,0 +1,162 @@
+"""One scan run through the :class:`~tokenradar.service.Radar`: start, watch, finish.
+
+::
+
+    scan = await radar.scan(tokens, kinds, max_time=60)
+    await scan.wait(on_tick=show_progress)      # until done, deadline, interrupt or storage failure
+    outcome = await scan.finish()               # scored, persisted, durable
+
+A scan ends for one of four reasons, and says which: every pair answered, the
+deadline passed (``not fetched within …``), it was interrupted (Ctrl-C,
+shutdown) or the store failed (the writer died: there is no point fetching what
+cannot be kept). Scoring a big scan runs in a worker thread so the event loop
+keeps serving lanes, the API and signals meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from tokenradar.clock import Clock
+from tokenradar.domain import FacetKind, Score, TokenRef
+from tokenradar.flow.engine import Engine
+from tokenradar.flow.scan import KindProgress, ResultStatus, ScanJob, TokenResult
+from tokenradar.scoring.scorer import Scorer
+from tokenradar.service.results import LaneSummary, ScanStats, TokenResultView, result_view
+from tokenradar.store import Store
+from tokenradar.store.recorder import ScanRecorder
+from tokenradar.store.writer import WriterState
+
+#: scans with more tokens than this are scored off the event loop
+SCORE_IN_THREAD_ABOVE = 2_000
+
+
+@dataclass(frozen=True, slots=True)
+class ScanOutcome:
+    """A finished scan: one result and one score per token, and the figures."""
+
+    results: list[TokenResult]
+    scores: Mapping[TokenRef, Score]
+    stats: ScanStats
+    finished_at: float  # epoch s; facet ages in the views are taken at this time
+
+    def views(self, results: Sequence[TokenResult] | None = None) -> list[TokenResultView]:
+        """The contract rows of ``results`` (default: all, in the order given)."""
+        chosen = self.results if results is None else results
+        return [result_view(r, self.scores[r.token], self.finished_at) for r in chosen]
+
+
+class RadarScan:
+    def __init__(
+        self,
+        engine: Engine,
+        store: Store,
+        scorer: Scorer,
+        job: ScanJob,
+        recorder: ScanRecorder,
+        *,
+        clock: Clock,
+        max_time: float | None,
+    ) -> None:
+        self._engine = engine
+        self._store = store
+        self._scorer = scorer
+        self.job = job
+        self._recorder = recorder
+        self._clock = clock
+        self._started = clock.monotonic()
+        self._deadline = None if max_time is None else self._started + max_time
+        self._max_time = max_time
+        self.interrupted = False
+        self.failure: str | None = None
+
+    @property
+    def id(self) -> str:
+        return self._recorder.record.id
+
+    @property
+    def kinds(self) -> tuple[FacetKind, ...]:
+        return self.job.kinds
+
+    @property
+    def progress(self) -> Mapping[FacetKind, KindProgress]:
+        return self.job.progress
+
+    @property
+    def done(self) -> bool:
+        return self.job.done
+
+    def interrupt(self, reason: str | None = None) -> None:
+        """Stop waiting (Ctrl-C, shutdown): open pairs end ``interrupted`` (or ``reason``)."""
+        self.interrupted = True
+        if reason is None:
+            self.job.interrupt()
+        else:
+            self.job.interrupt(reason)
+
+    def _check_store(self) -> None:
+        writer = self._store.writer
+        if writer.state is WriterState.FAILED and self.failure is None:
+            self.failure = f"storage failed: {writer.stats.last_error}"
+            self.job.interrupt(self.failure)
+
+    async def wait(self, *, tick: float = 0.25, on_tick: Callable[[], None] | None = None) -> None:
+        """Until every pair is settled, the deadline passes, or the store fails."""
+        while not self.job.done:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self.job.wait()), tick)
+            self._check_store()
+            if on_tick is not None:
+                on_tick()
+            if self._deadline is not None and self._clock.monotonic() >= self._deadline:
+                self.job.interrupt(f"not fetched within --max-time {self._max_time:g}s")
+
+    async def finish(self, *, extra_errors: Sequence[str] = ()) -> ScanOutcome:
+        """Score every token, persist the scores and the scan row; return once durable."""
+        results = self.job.results()
+        stats = self._stats(results)
+        now = self._clock.now()
+        scanned = {r.token: {k: f for k in self.job.kinds if (f := r.facet(k))} for r in results}
+        if len(scanned) > SCORE_IN_THREAD_ABOVE:
+            batch = await asyncio.to_thread(self._scorer.score_batch, scanned, now)
+        else:
+            batch = self._scorer.score_batch(scanned, now)
+        scores = {s.token: s for s in batch}
+        await self._engine.drain()  # every landed facet has reached the writer
+        await self._recorder.scores(scores.values())
+        errors = [*extra_errors, *([self.failure] if self.failure else [])]
+        await self._recorder.finish(stats.model_dump(), errors)
+        return ScanOutcome(results, scores, stats, self._clock.now())
+
+    def _stats(self, results: list[TokenResult]) -> ScanStats:
+        counts = dict.fromkeys(ResultStatus, 0)
+        for r in results:
+            counts[r.status] += 1
+        lanes = {}
+        for s in self._engine.stats().lanes:
+            p = self.job.progress.get(s.kind)
+            lanes[s.name] = LaneSummary(
+                done=p.done if p else 0,
+                total=p.total if p else 0,
+                requests=s.requests,
+                rate_limited=s.rate_limited,
+                batches=s.batches,
+                mean_batch=round(s.mean_batch, 2) if s.mean_batch else None,
+                retries=s.retries,
+                errors=s.errors,
+                breaker=s.breaker.value,
+            )
+        return ScanStats(
+            tokens=len(results),
+            complete=counts[ResultStatus.COMPLETE],
+            partial=counts[ResultStatus.PARTIAL],
+            failed=counts[ResultStatus.FAILED],
+            interrupted=self.interrupted or self.failure is not None,
+            elapsed_s=round(self._clock.monotonic() - self._started, 3),
+            facets=[k.value for k in self.job.kinds],
+            lanes=lanes,
+            scan_id=self.id,
+        )
