@@ -352,15 +352,29 @@ async def test_replay_then_subscribe_resumes_without_gap_or_duplicate() -> None:
 
 def test_a_publish_from_a_listener_is_delivered_after_the_one_in_progress() -> None:
     bus = EventBus()
-    first = bus.subscribe("*")
+    sub = bus.subscribe("*")
     bus.listen("token.scored", lambda e: bus.publish("token.tier_changed", e.payload))
-    last = bus.subscribe("*")  # offered after the listener ran
+    heard: list[AnyEvent] = []
+    bus.listen("*", heard.append)  # runs after the publishing listener
     for i in range(3):
         bus.publish("token.scored", i)
-    for sub in (first, last):
-        got = drain(sub)
+    for got in (drain(sub), heard):
         assert [e.id for e in got] == [1, 2, 3, 4, 5, 6]
         assert [e.topic.split(".")[1] for e in got] == ["scored", "tier_changed"] * 3
+
+
+def test_a_publish_from_a_filter_keeps_order_for_later_subscribers() -> None:
+    bus = EventBus()
+
+    def announcing(event: AnyEvent) -> bool:
+        if event.topic == "token.scored":
+            bus.publish("token.tier_changed", event.payload)
+        return True
+
+    bus.subscribe("*", filter=announcing)
+    later = bus.subscribe("*")
+    bus.publish("token.scored", 0)
+    assert [e.id for e in drain(later)] == [1, 2]
 
 
 def test_a_listener_that_echoes_itself_cannot_hang_the_publisher() -> None:
