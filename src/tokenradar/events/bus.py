@@ -201,7 +201,10 @@ class EventBus:
         return sub
 
     def listen(self, pattern: str, callback: EventCallback, *, name: str | None = None) -> Listener:
-        """Call ``callback(event)`` inside ``publish`` for every event matching ``pattern``."""
+        """Call ``callback(event)`` inside ``publish`` for every event matching ``pattern``.
+
+        After :meth:`close` the listener is returned but never attached.
+        """
         self._ids += 1
         label = name or f"listener-{self._ids}"
         listener = Listener(self._ids, validate_pattern(pattern), callback, label, self._unlisten)
