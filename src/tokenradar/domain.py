@@ -237,21 +237,61 @@ class RiskItem:
     value: str = ""
 
 
+class RiskField(StrEnum):
+    """Parts of a RugCheck report whose absence cannot be told from a verdict by value.
+
+    RugCheck answers brand-new tokens with partial reports. ``None`` already
+    means "not reported" for most :class:`RiskData` fields, but for these an
+    empty or null value is itself a fact (``risks == ()`` is "no risks",
+    ``mint_authority is None`` is "revoked", no holder risk listed is "holders
+    are fine"), so a report that does not carry them says so in
+    :attr:`RiskData.missing`.
+    """
+
+    RISKS = "risks"  # the ``risks`` list
+    MINT_AUTHORITY = "mint_authority"
+    FREEZE_AUTHORITY = "freeze_authority"
+    TOP_HOLDERS = "top_holders"  # ``topHolders``: what RugCheck's holder risks are computed from
+
+
+#: ``RiskData.mint_authority`` / ``freeze_authority`` when the report shows that an
+#: authority is set (its account object) without naming its address
+AUTHORITY_UNNAMED = "address not reported"
+
+
 @dataclass(frozen=True, slots=True)
 class RiskData:
-    """A RugCheck report, reduced to what scoring reads."""
+    """A RugCheck report, reduced to what scoring reads.
+
+    A field listed in ``missing`` is unknown: the report did not carry it, and
+    its value here (``()`` / ``None``) means nothing. Rows stored before
+    ``missing`` existed decode with it empty.
+    """
 
     score: int | None
     score_normalised: float | None
     risks: tuple[RiskItem, ...]
     rugged: bool | None
-    mint_authority: str | None  # token.mintAuthority (a string or null)
+    mint_authority: str | None  # None = revoked (unless missing); see AUTHORITY_UNNAMED
     freeze_authority: str | None
     lp_locked_pct: float | None  # best market's LP locked/burned percent, 0..100
     total_holders: int | None
     total_market_liquidity: float | None
     transfer_fee_pct: float | None
     token_program: str | None
+    missing: frozenset[RiskField] = frozenset()
+
+    def __post_init__(self) -> None:
+        # an unreported part carries no value, so no reader can mistake one for a fact
+        if RiskField.RISKS in self.missing and self.risks:
+            raise ValueError("RiskData: risks listed although the report carried none")
+        for name in (RiskField.MINT_AUTHORITY, RiskField.FREEZE_AUTHORITY):
+            if name in self.missing and getattr(self, name.value) is not None:
+                raise ValueError(f"RiskData: {name} set although the report did not carry it")
+
+    def reports(self, part: RiskField) -> bool:
+        """Whether the report carried ``part`` (so its value here is a fact)."""
+        return part not in self.missing
 
     @property
     def danger_names(self) -> tuple[str, ...]:

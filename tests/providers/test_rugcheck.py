@@ -9,7 +9,7 @@ import orjson
 import pytest
 from aiohttp import web
 
-from tokenradar.domain import FacetState, RiskData, TokenRef
+from tokenradar.domain import AUTHORITY_UNNAMED, FacetState, RiskData, RiskField, TokenRef
 from tokenradar.errors import MalformedResponse
 from tokenradar.providers.rugcheck import RugCheckClient, parse_report
 from tokenradar.settings import RugCheckSettings
@@ -40,6 +40,73 @@ def test_every_real_report_parses(sym: str) -> None:
     assert data.token_program == "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
     assert data.freeze_authority is None
     assert data.transfer_fee_pct == 0.0
+
+
+@pytest.mark.parametrize("sym", SYMBOLS)
+def test_real_reports_carry_every_part_scoring_reads(sym: str) -> None:
+    assert risk(sym).missing == frozenset()
+
+
+def partial(sym: str, *drop: str, **change: Any) -> RiskData:
+    """The real report of ``sym`` without the keys ``drop``, with ``change`` applied."""
+    r = {k: v for k, v in report(sym).items() if k not in drop} | change
+    facet = parse_report(r, token(sym), fetched_at=NOW)
+    assert facet.state is FacetState.OK
+    assert facet.data is not None
+    return facet.data
+
+
+def test_report_of_only_the_mint_carries_no_authority_risks_or_holders() -> None:
+    """Once ``{"mint": m}`` read as revoked authorities, no risks and fine holders."""
+    facet = parse_report({"mint": MINTS["useless"]}, token("useless"), fetched_at=NOW)
+    assert facet.state is FacetState.OK
+    assert facet.data is not None
+    assert facet.data.missing == set(RiskField)
+    assert (facet.data.risks, facet.data.mint_authority, facet.data.rugged) == ((), None, None)
+
+
+def test_null_token_authority_is_revoked_but_an_absent_token_is_unknown() -> None:
+    assert not risk("useless").missing  # token.mintAuthority: null, a fact
+    without_token = partial("useless", "token")  # the top level is null: no proof
+    assert without_token.missing == {RiskField.MINT_AUTHORITY, RiskField.FREEZE_AUTHORITY}
+    without_key = partial("useless", token={"supply": 1, "freezeAuthority": None})
+    assert without_key.missing == {RiskField.MINT_AUTHORITY}
+
+
+def test_top_level_account_object_without_token_is_a_set_authority_of_unknown_address() -> None:
+    """SPX: the account object stands beside token.mintAuthority = its address, and the
+    simulator builds one only for a set authority; so alone it still means "set"."""
+    data = partial("spx", "token")
+    assert data.mint_authority == AUTHORITY_UNNAMED
+    assert data.missing == {RiskField.FREEZE_AUTHORITY}  # top-level freezeAuthority null
+    unshaped = partial("spx", "token", mintAuthority={})
+    assert RiskField.MINT_AUTHORITY in unshaped.missing
+
+
+def test_wrong_typed_token_authority_without_top_level_is_unknown() -> None:
+    data = partial("useless", "mintAuthority", token={"mintAuthority": 5, "freezeAuthority": None})
+    assert data.missing == {RiskField.MINT_AUTHORITY}
+
+
+@pytest.mark.parametrize("value", ["absent", None, "many"])
+def test_risks_that_are_not_a_list_are_unknown_not_none(value: object) -> None:
+    data = partial("trump", "risks") if value == "absent" else partial("trump", risks=value)
+    assert data.missing == {RiskField.RISKS}
+    assert data.risks == ()
+
+
+def test_an_empty_risks_list_is_a_report_of_no_risks() -> None:
+    data = partial("spx", risks=[])
+    assert (data.risks, data.missing) == ((), frozenset())
+
+
+@pytest.mark.parametrize("value", ["absent", None])
+def test_report_without_top_holders_says_so(value: object) -> None:
+    data = (
+        partial("trump", "topHolders") if value == "absent" else partial("trump", topHolders=None)
+    )
+    assert data.missing == {RiskField.TOP_HOLDERS}
+    assert len(data.danger_names) == 3  # the holder risks it lists are still facts
 
 
 def test_spx_mint_authority_comes_from_token_not_the_account_object() -> None:
@@ -144,7 +211,9 @@ def test_wrong_types_become_none() -> None:
     assert data.rugged is None
     assert [(r.name, r.level, r.score) for r in data.risks] == [("X", "unknown", 9)]
     assert data.lp_locked_pct is None
-    assert data.mint_authority is None
+    # 5 is no answer (once it read as "revoked"): the top-level account object says one is set
+    assert data.mint_authority == AUTHORITY_UNNAMED
+    assert data.missing == {RiskField.FREEZE_AUTHORITY}  # token without it, top level null
 
 
 def test_report_for_another_mint_or_without_report_keys_is_malformed() -> None:

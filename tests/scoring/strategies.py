@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import base58
@@ -20,6 +21,7 @@ from tokenradar.domain import (
     MintData,
     PriceData,
     RiskData,
+    RiskField,
     RiskItem,
     TokenProgram,
     TokenRef,
@@ -141,7 +143,20 @@ risk_items = st.builds(
     description=st.just(""),
     value=st.sampled_from(["", "80.00%", "12.5%", "Yes"]),
 )
-risks = st.builds(
+
+
+def _without(data: RiskData, missing: frozenset[RiskField]) -> RiskData:
+    """``data`` as a partial report: the parts in ``missing`` carry no value."""
+    blank: dict[str, Any] = {"missing": missing}
+    if RiskField.RISKS in missing:
+        blank["risks"] = ()
+    for part in (RiskField.MINT_AUTHORITY, RiskField.FREEZE_AUTHORITY):
+        if part in missing:
+            blank[part.value] = None
+    return replace(data, **blank)
+
+
+full_risks = st.builds(
     RiskData,
     score=opt(st.integers(0, 100_000)),
     score_normalised=st.none(),
@@ -161,6 +176,12 @@ risks = st.builds(
             ]
         )
     ),
+)
+#: full reports half of the time, partial ones (any parts missing) otherwise
+risks = st.builds(
+    _without,
+    full_risks,
+    st.just(frozenset()) | st.frozensets(st.sampled_from(list(RiskField))),
 )
 prices = st.builds(PriceData, price_usd=price)
 

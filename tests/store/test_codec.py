@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -22,6 +23,7 @@ from tokenradar.domain import (
     MintData,
     PriceData,
     RiskData,
+    RiskField,
     RiskItem,
     Score,
     Tier,
@@ -74,6 +76,13 @@ RISK = RiskData(
     transfer_fee_pct=0.0,
     token_program="spl-token",
 )
+#: a partial report: no risks list, no top holders, freeze authority unknown
+PARTIAL_RISK = replace(
+    RISK,
+    risks=(),
+    freeze_authority=None,
+    missing=frozenset({RiskField.RISKS, RiskField.TOP_HOLDERS, RiskField.FREEZE_AUTHORITY}),
+)
 MINT = MintData(
     program=TokenProgram.SPL_TOKEN_2022,
     mint_authority="Auth1",
@@ -101,6 +110,7 @@ PAYLOADS: list[tuple[FacetKind, Any]] = [
     (FacetKind.MINT, MINT),
     (FacetKind.HOLDERS, HOLDERS),
     (FacetKind.RISK, RISK),
+    (FacetKind.RISK, PARTIAL_RISK),
     (FacetKind.PRICE, PRICE),
 ]
 
@@ -121,6 +131,21 @@ def test_every_facet_state_round_trips_as_a_dict(kind: FacetKind, payload: Any) 
     for facet in facets:
         doc = facet_to_dict(facet)
         assert facet_from_dict(jsonio.loads(jsonio.dumps(doc))) == facet
+
+
+def test_missing_report_parts_are_stored_as_a_sorted_list() -> None:
+    doc = jsonio.loads(payload_to_json(PARTIAL_RISK))
+    assert doc["missing"] == ["freeze_authority", "risks", "top_holders"]
+    assert jsonio.loads(jsonio.dumps(PARTIAL_RISK))["missing"] == doc["missing"]  # slow path
+
+
+def test_risk_rows_stored_before_missing_existed_still_decode() -> None:
+    doc = jsonio.loads(payload_to_json(RISK))
+    del doc["missing"]
+    old = payload_from_dict(FacetKind.RISK, doc)
+    assert old == RISK
+    assert isinstance(old, RiskData)
+    assert old.missing == frozenset()
 
 
 def test_a_score_and_every_kind_of_check_value_round_trip() -> None:

@@ -11,6 +11,18 @@ Quirks handled by :func:`parse_report`:
 - top-level ``mintAuthority``/``freezeAuthority`` are null or an *account
   object* (lamports, owner, ...), while ``token.mintAuthority`` is the
   authority's address as a string: the authority is read from ``token``.
+- partial reports (RugCheck has often not analysed a brand-new token yet): a
+  part the report does not carry is *unknown*, listed in ``RiskData.missing``,
+  never a verdict. ``token.mintAuthority: null`` is "revoked"; an absent
+  ``token`` (or key) falls back to the top level, where the account object is
+  the authority's account (SPX in the fixtures; the simulator builds it only
+  for a set authority), so it means "set" with the address unknown
+  (:data:`AUTHORITY_UNNAMED`). A top-level null is not proof of revocation (it
+  is also what an authority address without an on-chain account would give),
+  so without ``token`` it is unknown. ``risks`` that is not a list (absent or
+  null) is unknown, not "no risks"; ``risks: []`` is "no risks". RugCheck's
+  holder risks are computed from ``topHolders``: without that list their
+  absence says nothing (``TOP_HOLDERS`` missing).
 - integers beyond 2**53 (``token.supply``, ``rentEpoch`` = 2**64-1): orjson
   decodes them exactly up to 2**64-1 (beyond that as floats); nothing here
   needs them beyond int.
@@ -43,9 +55,11 @@ import aiohttp
 
 from tokenradar.clock import SYSTEM_CLOCK, Clock
 from tokenradar.domain import (
+    AUTHORITY_UNNAMED,
     Facet,
     FacetKind,
     RiskData,
+    RiskField,
     RiskItem,
     TokenRef,
     absent_facet,
@@ -64,9 +78,9 @@ _REPORT_KEYS = frozenset({"mint", "token", "score", "risks", "markets"})
 NO_LP_MINT = frozenset({"11111111111111111111111111111111", ""})
 
 
-def _risk_items(report: dict[str, Any]) -> tuple[RiskItem, ...]:
+def _risk_items(entries: list[Any]) -> tuple[RiskItem, ...]:
     items = []
-    for entry in as_list(report.get("risks")):
+    for entry in entries:
         risk = as_dict(entry)
         name = as_str(risk.get("name"))
         if name is None:
@@ -83,12 +97,22 @@ def _risk_items(report: dict[str, Any]) -> tuple[RiskItem, ...]:
     return tuple(items)
 
 
-def _authority(report: dict[str, Any], key: str) -> str | None:
+def _authority(report: dict[str, Any], key: str) -> tuple[bool, str | None]:
+    """``(reported, address)``: address None = revoked when reported."""
     token = report.get("token")
     if isinstance(token, dict) and key in token:
-        return as_str(token[key])
-    # older reports: the top level may itself be the address string
-    return as_str(report.get(key))
+        value = token[key]
+        if value is None:
+            return True, None
+        if (address := as_str(value)) is not None:
+            return True, address
+        # a wrong type is no answer: try the top level
+    top = report.get(key)
+    if (address := as_str(top)) is not None:
+        return True, address  # older reports: the top level may itself be the address
+    if isinstance(top, dict) and ("lamports" in top or "owner" in top):
+        return True, AUTHORITY_UNNAMED  # the authority's account: one is set
+    return False, None
 
 
 def _lp_locked_pct(report: dict[str, Any]) -> float | None:
@@ -119,18 +143,31 @@ def parse_report(obj: object, token: TokenRef, *, fetched_at: float) -> Facet[Ri
     if mint is not None and mint != token.address:
         raise MalformedResponse(SOURCE, f"asked for {token.address}, got a report for {mint}")
     holders = as_int(report.get("totalHolders"))
+    missing: set[RiskField] = set()
+    risks = report.get("risks")
+    if not isinstance(risks, list):
+        missing.add(RiskField.RISKS)
+    if not isinstance(report.get("topHolders"), list):
+        missing.add(RiskField.TOP_HOLDERS)
+    mint_known, mint_authority = _authority(report, "mintAuthority")
+    if not mint_known:
+        missing.add(RiskField.MINT_AUTHORITY)
+    freeze_known, freeze_authority = _authority(report, "freezeAuthority")
+    if not freeze_known:
+        missing.add(RiskField.FREEZE_AUTHORITY)
     data = RiskData(
         score=as_int(report.get("score")),
         score_normalised=as_float(report.get("score_normalised")),
-        risks=_risk_items(report),
+        risks=_risk_items(as_list(risks)),
         rugged=as_bool(report.get("rugged")),
-        mint_authority=_authority(report, "mintAuthority"),
-        freeze_authority=_authority(report, "freezeAuthority"),
+        mint_authority=mint_authority,
+        freeze_authority=freeze_authority,
         lp_locked_pct=_lp_locked_pct(report),
         total_holders=holders if holders else None,
         total_market_liquidity=as_float(report.get("totalMarketLiquidity")),
         transfer_fee_pct=as_float(as_dict(report.get("transferFee")).get("pct")),
         token_program=as_str(report.get("tokenProgram")),
+        missing=frozenset(missing),
     )
     return ok_facet(token, FacetKind.RISK, data, fetched_at=fetched_at, source=SOURCE)
 

@@ -29,6 +29,7 @@ from tokenradar.domain import (
     MintData,
     PriceData,
     RiskData,
+    RiskField,
     TokenRef,
 )
 from tokenradar.scoring.checks.authority import LEGACY_PROGRAM_IDS, dangerous_extensions
@@ -37,6 +38,7 @@ from tokenradar.scoring.checks.holders import (
     SINGLE_HOLDER_RISKS,
     TOP10_RISKS,
     first_risk,
+    judges_holders,
     lp_locked_from_risk,
     risk_share,
 )
@@ -223,9 +225,17 @@ _RISK_NUMBERS = (
     "r_single",
     "r_single_share",
     "r_top10",
+    "r_holders_judged",
     "r_lp_unlocked",
     "r_lp_unlocked_locked",
 )
+
+
+def _said(r: RiskData | None, part: RiskField, value: str | None) -> str | None:
+    """What the report says of an authority ("revoked" for null); None when it does not."""
+    if r is None or not r.reports(part):
+        return None
+    return value or "revoked"
 
 
 def _risk_row(r: RiskData, covered: tuple[str, ...]) -> _RiskRow:
@@ -233,17 +243,19 @@ def _risk_row(r: RiskData, covered: tuple[str, ...]) -> _RiskRow:
     single, single_share = _single_holder(r)
     top10 = first_risk(r, TOP10_RISKS)
     lp_unlocked, lp_unlocked_locked = _lp_unlocked(r)
+    # a part the report did not carry is NaN (unknown), never "revoked" or "none listed"
     numbers = (
-        r.mint_authority is not None,
-        r.freeze_authority is not None,
+        r.mint_authority is not None if r.reports(RiskField.MINT_AUTHORITY) else None,
+        r.freeze_authority is not None if r.reports(RiskField.FREEZE_AUTHORITY) else None,
         r.rugged,
         r.lp_locked_pct,
         r.transfer_fee_pct,
         r.token_program in LEGACY_PROGRAM_IDS,
-        len(dangers),
+        len(dangers) if r.reports(RiskField.RISKS) else None,
         single is not None,
         single_share,
         top10 is not None,
+        judges_holders(r),
         lp_unlocked is not None,
         lp_unlocked_locked,
     )
@@ -260,9 +272,13 @@ def _risk(feats: Features, risks: list[RiskData | None], settings: ScoringSettin
     text["r_mint_auth"] = [r.mint_authority if r is not None else None for r in risks]
     text["r_freeze_auth"] = [r.freeze_authority if r is not None else None for r in risks]
     # what RugCheck says, for the reason when it disagrees with the chain
-    text["r_mint_said"] = [(r.mint_authority or "revoked") if r is not None else "" for r in risks]
+    text["r_mint_said"] = [
+        _said(r, RiskField.MINT_AUTHORITY, r.mint_authority) if r is not None else None
+        for r in risks
+    ]
     text["r_freeze_said"] = [
-        (r.freeze_authority or "revoked") if r is not None else "" for r in risks
+        _said(r, RiskField.FREEZE_AUTHORITY, r.freeze_authority) if r is not None else None
+        for r in risks
     ]
     text["dangers"] = [row.dangers if row is not None else None for row in rows]
     text["r_single"] = [row.single if row is not None else None for row in rows]

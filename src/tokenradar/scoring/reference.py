@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from tokenradar.domain import FacetKind, MarketData, MintData, PriceData, RiskData, Score, TokenRef
 from tokenradar.scoring.checks import Context, FacetMap, evaluate, make_context
+from tokenradar.scoring.checks.authority import AUTHORITY_FIELDS, reported_authority
 from tokenradar.scoring.outcome import Agreement, TierInputs, decide, tier, totals
 from tokenradar.scoring.policy import ScoringSettings
 
@@ -17,10 +18,13 @@ def agreement(ctx: Context) -> Agreement:
     compared = disagreed = 0
     mint = ctx.ok(FacetKind.MINT, MintData)
     risk = ctx.ok(FacetKind.RISK, RiskData)
-    if mint is not None and risk is not None:
-        compared += 2
-        disagreed += (mint.mint_authority is None) != (risk.mint_authority is None)
-        disagreed += (mint.freeze_authority is None) != (risk.freeze_authority is None)
+    if mint is not None:
+        # only an authority the report carries is a second opinion
+        for field in AUTHORITY_FIELDS:
+            said = reported_authority(risk, field)
+            if said is not None:
+                compared += 1
+                disagreed += (getattr(mint, field) is None) != (getattr(said, field) is None)
     market = ctx.ok(FacetKind.MARKET, MarketData)
     price = ctx.ok(FacetKind.PRICE, PriceData)
     if (

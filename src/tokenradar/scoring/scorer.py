@@ -283,10 +283,13 @@ def _blend(safety: Floats, momentum: Floats, s: ScoringSettings) -> Floats:
 
 
 def _agreement(f: Features, s: ScoringSettings) -> tuple[Floats, Floats]:
-    both = f.ok(FacetKind.MINT) & f.ok(FacetKind.RISK)
-    compared = np.where(both, 2.0, 0.0)
-    disagreed = np.where(both, 1.0 * (f.num["mint_auth"] != f.num["r_mint_auth"]), 0.0)
-    disagreed += np.where(both, 1.0 * (f.num["freeze_auth"] != f.num["r_freeze_auth"]), 0.0)
+    compared = np.zeros(f.n)
+    disagreed = np.zeros(f.n)
+    for col in ("mint_auth", "freeze_auth"):
+        # only an authority the report carries (not NaN) is a second opinion
+        both = f.ok(FacetKind.MINT) & f.ok(FacetKind.RISK) & ~np.isnan(f.num[f"r_{col}"])
+        compared += both
+        disagreed += both & (f.num[col] != f.num[f"r_{col}"])
     dex, jup = f.num["dex_price"], f.num["jup_price"]
     priced = f.ok(FacetKind.MARKET) & f.ok(FacetKind.PRICE) & (dex > 0) & (jup > 0)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):

@@ -140,13 +140,13 @@ def _known(x: Floats) -> Mask:
 
 def _authority(f: Features, chain: str, said: str) -> CheckArrays:
     r = _Rules(f)
-    mint_ok, risk_ok = f.ok(MINT), f.ok(RISK)
     has, r_has = f.num[chain], f.num[f"r_{chain}"]
+    said_by_risk = f.ok(RISK) & _known(r_has)  # NaN: the report did not carry it
     note = np.where(
-        risk_ok, np.where(has == r_has, Note.SOURCES_AGREE, Note.SOURCES_DISAGREE), Note.NONE
+        said_by_risk, np.where(has == r_has, Note.SOURCES_AGREE, Note.SOURCES_DISAGREE), Note.NONE
     ).astype(np.int8)
-    r.verdict(mint_ok, has == 0.0, MINT, note=note, text=f.text[chain], detail=f.text[said])
-    r.verdict(risk_ok, r_has == 0.0, RISK, note=Note.RISK_FALLBACK, text=f.text[f"r_{chain}"])
+    r.verdict(f.ok(MINT), has == 0.0, MINT, note=note, text=f.text[chain], detail=f.text[said])
+    r.verdict(said_by_risk, r_has == 0.0, RISK, note=Note.RISK_FALLBACK, text=f.text[f"r_{chain}"])
     return r.unknown(MINT, RISK)
 
 
@@ -188,7 +188,7 @@ def top1_holder(f: Features, s: ScoringSettings) -> CheckArrays:
         note=Note.RISK_FALLBACK,
         detail=f.text["r_single"],
     )
-    r.when(risk_ok, PASS, RISK, note=Note.RISK_FALLBACK)
+    r.when(risk_ok & (f.num["r_holders_judged"] == 1.0), PASS, RISK, note=Note.RISK_FALLBACK)
     r.missing_field(f.ok(HOLDERS), HOLDERS)
     return r.unknown(HOLDERS, RISK)
 
@@ -199,8 +199,9 @@ def top10_holders(f: Features, s: ScoringSettings) -> CheckArrays:
     top10 = f.num["top10"]
     r.verdict(f.ok(HOLDERS) & _known(top10), top10 <= p.max_share, HOLDERS, value=top10)
     risk_ok = f.ok(RISK)
-    names = [t or "" for t in f.text["r_top10"]]
-    r.verdict(risk_ok, f.num["r_top10"] == 0.0, RISK, note=Note.RISK_FALLBACK, detail=names)
+    listed = risk_ok & (f.num["r_top10"] == 1.0)
+    r.when(listed, FAIL, RISK, note=Note.RISK_FALLBACK, detail=f.text["r_top10"])
+    r.when(risk_ok & (f.num["r_holders_judged"] == 1.0), PASS, RISK, note=Note.RISK_FALLBACK)
     r.missing_field(f.ok(HOLDERS), HOLDERS)
     return r.unknown(HOLDERS, RISK)
 
@@ -228,8 +229,8 @@ def lp_locked(f: Features, s: ScoringSettings) -> CheckArrays:
 def rugcheck_dangers(f: Features, s: ScoringSettings) -> CheckArrays:
     p = s.checks.rugcheck_dangers
     r = _Rules(f)
-    n = f.num["dangers"]
-    r.verdict(f.ok(RISK), n <= p.max_dangers, RISK, value=n, detail=f.text["dangers"])
+    n = f.num["dangers"]  # NaN when the report carried no risks list
+    r.verdict(f.ok(RISK) & _known(n), n <= p.max_dangers, RISK, value=n, detail=f.text["dangers"])
     return r.unknown(RISK)
 
 

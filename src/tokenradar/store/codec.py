@@ -1,9 +1,12 @@
 """Domain objects ⇄ JSON-able dicts, faithfully.
 
 Encoding is generic (dataclass fields in order, enums as their values, tuples
-as lists, integers of any size kept exact). Decoding is driven by the
-dataclasses' type hints, so enums, tuples and nested dataclasses come back as
-what they were, not as strings and lists. One decoder is built per class, once.
+as lists, frozensets as sorted lists, integers of any size kept exact).
+Decoding is driven by the dataclasses' type hints, so enums, tuples, frozensets
+and nested dataclasses come back as what they were, not as strings and lists.
+A field missing from a stored document takes its dataclass default, so a field
+added with a default still decodes older rows. One decoder is built per class,
+once.
 
 JSON has no NaN or infinity: a non-finite float is stored as ``null``, and a
 ``null`` read into a field typed plain ``float`` comes back as NaN.
@@ -153,7 +156,9 @@ def _encoder(cls: Any) -> Callable[[Any], dict[str, Any]]:
             raise TypeError(f"{cls.__name__}.{name} is not an identifier")
         tp = hints[name]
         nested, kind = _nested(tp)
-        if nested is None:
+        if typing.get_origin(tp) is frozenset:
+            expr = f"sorted(o.{name})"  # orjson writes no sets; sorted keeps the text stable
+        elif nested is None:
             expr = f"o.{name}"
         else:
             env[f"enc_{name}"] = _encoder(nested)
@@ -211,6 +216,9 @@ def _decoder(tp: Any) -> Decoder:
         if len(args) != 2 or args[1] is not Ellipsis:
             raise TypeError(f"only homogeneous tuples are stored, not {tp}")
         return lambda v: tuple(item(x) for x in _list(v))
+    if origin is frozenset:
+        member = _decoder(typing.get_args(tp)[0])
+        return lambda v: frozenset(member(x) for x in _list(v))
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
         return cast(Decoder, tp)
     if tp is float:

@@ -55,7 +55,8 @@ def loads(text: str | bytes) -> Any:
 
 
 def to_plain(obj: Any) -> Any:
-    """Dataclasses → dicts, enums → values, tuples → lists; what ``json`` can write.
+    """Dataclasses → dicts, enums → values, tuples → lists, sets → sorted lists;
+    what ``json`` can write.
 
     Non-finite floats become ``None``, as orjson writes them (JSON has no NaN).
     """
@@ -68,6 +69,8 @@ def to_plain(obj: Any) -> Any:
         return {str(k): to_plain(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
         return [to_plain(v) for v in obj]
+    if isinstance(obj, set | frozenset):
+        return sorted(to_plain(v) for v in obj)
     fields = getattr(obj, "__dataclass_fields__", None)
     if fields is not None:
         return {name: to_plain(getattr(obj, name)) for name in fields}

@@ -3,14 +3,16 @@
 The chain's mint account (``mint`` facet) is the authority on this; RugCheck's
 report says the same things second-hand and is used only when the chain facet
 is not ok. When both are ok the verdict records whether they agree (and
-``confidence`` drops when they do not).
+``confidence`` drops when they do not). An authority a partial report does not
+carry (``RiskData.missing``) is unknown there: neither a fallback verdict nor
+a side of the comparison.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-from tokenradar.domain import CheckState, FacetKind, MintData, RiskData, TokenProgram
+from tokenradar.domain import CheckState, FacetKind, MintData, RiskData, RiskField, TokenProgram
 from tokenradar.scoring.checks.base import (
     Category,
     CheckSpec,
@@ -30,26 +32,32 @@ from tokenradar.scoring.policy import (
 #: the classic SPL Token program; RugCheck reports the program id
 LEGACY_PROGRAM_IDS = frozenset({"TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA", "spl-token"})
 
-
-def _agreement(chain_has: bool, risk: RiskData | None, risk_has: bool) -> Note:
-    if risk is None:
-        return Note.NONE
-    return Note.SOURCES_AGREE if chain_has == risk_has else Note.SOURCES_DISAGREE
+AuthorityField = Literal["mint_authority", "freeze_authority"]
+AUTHORITY_FIELDS: tuple[AuthorityField, ...] = ("mint_authority", "freeze_authority")
 
 
-def _authority(ctx: Context, field: Literal["mint_authority", "freeze_authority"]) -> Verdict:
+def reported_authority(risk: RiskData | None, field: AuthorityField) -> RiskData | None:
+    """``risk`` when it is there and carries ``field`` (so its value is a fact), else None."""
+    return risk if risk is not None and risk.reports(RiskField(field)) else None
+
+
+def _authority(ctx: Context, field: AuthorityField) -> Verdict:
     """Passes when the authority is revoked: the chain's word first, RugCheck's as fallback;
     with both, whether they agree is noted (it feeds confidence)."""
     mint = ctx.ok(FacetKind.MINT, MintData)
-    risk = ctx.ok(FacetKind.RISK, RiskData)
+    risk = reported_authority(ctx.ok(FacetKind.RISK, RiskData), field)
     risk_value: str | None = getattr(risk, field) if risk is not None else None
     if mint is not None:
         value: str | None = getattr(mint, field)
-        note = _agreement(value is not None, risk, risk_value is not None)
-        other = (risk_value or "revoked") if risk is not None else ""
+        note, other = Note.NONE, ""
+        if risk is not None:
+            agree = (value is None) == (risk_value is None)
+            note = Note.SOURCES_AGREE if agree else Note.SOURCES_DISAGREE
+            other = risk_value or "revoked"
         return verdict_if(value is None, value, FacetKind.MINT, note, other)
     if risk is not None:
         return verdict_if(risk_value is None, risk_value, FacetKind.RISK, Note.RISK_FALLBACK)
+    # no mint facet, and no RugCheck word on this authority: the first facet we have says why
     return ctx.unknown(FacetKind.MINT, FacetKind.RISK)
 
 

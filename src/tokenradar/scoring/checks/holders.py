@@ -6,14 +6,16 @@ not ok we fall back to the RugCheck report's own holder risks: RugCheck lists
 "Single holder ownership", "High holder concentration" (top 10 > 50 %), "Top 10
 holders high ownership" (> 70 %) and "High ownership" (> 80 %). A listed risk
 fails the check; a report without one passes it, by RugCheck's thresholds
-rather than ours (the reason says so).
+rather than ours (the reason says so), but only when the report carries both
+its ``risks`` and the ``topHolders`` they are computed from: in a partial
+report the absence of a holder risk says nothing, and the check is unknown.
 """
 
 from __future__ import annotations
 
 import re
 
-from tokenradar.domain import CheckState, FacetKind, HoldersData, RiskData
+from tokenradar.domain import CheckState, FacetKind, HoldersData, RiskData, RiskField
 from tokenradar.scoring.checks.base import (
     Category,
     CheckSpec,
@@ -53,6 +55,12 @@ def first_risk(risk: RiskData, names: tuple[str, ...]) -> str | None:
     return None
 
 
+def judges_holders(risk: RiskData) -> bool:
+    """Whether a report listing no holder risk means RugCheck found none: it carries
+    its risks and the top holders it computes them from."""
+    return risk.reports(RiskField.RISKS) and risk.reports(RiskField.TOP_HOLDERS)
+
+
 def top1_holder(ctx: Context, policy: Top1HolderPolicy) -> Verdict:
     holders = ctx.ok(FacetKind.HOLDERS, HoldersData)
     if holders is not None and holders.top1_share is not None:
@@ -66,7 +74,8 @@ def top1_holder(ctx: Context, policy: Top1HolderPolicy) -> Verdict:
                 return Verdict(
                     CheckState.FAIL, share_or_none, FacetKind.RISK, Note.RISK_FALLBACK, item.name
                 )
-        return Verdict(CheckState.PASS, None, FacetKind.RISK, Note.RISK_FALLBACK)
+        if judges_holders(risk):
+            return Verdict(CheckState.PASS, None, FacetKind.RISK, Note.RISK_FALLBACK)
     if holders is not None:
         return ctx.missing_field(FacetKind.HOLDERS)
     return ctx.unknown(FacetKind.HOLDERS, FacetKind.RISK)
@@ -80,8 +89,10 @@ def top10_holders(ctx: Context, policy: Top10HoldersPolicy) -> Verdict:
     risk = ctx.ok(FacetKind.RISK, RiskData)
     if risk is not None:
         name = first_risk(risk, TOP10_RISKS)
-        state = CheckState.PASS if name is None else CheckState.FAIL
-        return Verdict(state, None, FacetKind.RISK, Note.RISK_FALLBACK, name or "")
+        if name is not None:
+            return Verdict(CheckState.FAIL, None, FacetKind.RISK, Note.RISK_FALLBACK, name)
+        if judges_holders(risk):
+            return Verdict(CheckState.PASS, None, FacetKind.RISK, Note.RISK_FALLBACK)
     if holders is not None:
         return ctx.missing_field(FacetKind.HOLDERS)
     return ctx.unknown(FacetKind.HOLDERS, FacetKind.RISK)

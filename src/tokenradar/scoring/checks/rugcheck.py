@@ -4,12 +4,14 @@ Danger risks that a dedicated check already judges from better data (mint and
 freeze authority, holder concentration, unlocked LP, low liquidity; the list is
 ``[scoring] covered_risks``) are not counted again here, so one fact never
 costs twice and an allowlisted major's "Mint Authority still enabled" does not
-come back through the side door.
+come back through the side door. A report without a ``risks`` list (a partial
+report of a brand-new token) leaves ``rugcheck_dangers`` unknown: no list is
+not an empty list.
 """
 
 from __future__ import annotations
 
-from tokenradar.domain import FacetKind, RiskData
+from tokenradar.domain import FacetKind, RiskData, RiskField
 from tokenradar.scoring.checks.base import (
     Category,
     CheckSpec,
@@ -29,6 +31,8 @@ def rugcheck_dangers(ctx: Context, policy: RugcheckDangersPolicy) -> Verdict:
     risk = ctx.ok(FacetKind.RISK, RiskData)
     if risk is None:
         return ctx.unknown(FacetKind.RISK)
+    if not risk.reports(RiskField.RISKS):
+        return ctx.missing_field(FacetKind.RISK)
     names = uncovered_dangers(risk, ctx.settings.covered_risks)
     return verdict_if(
         len(names) <= policy.max_dangers, len(names), FacetKind.RISK, detail="; ".join(names)
