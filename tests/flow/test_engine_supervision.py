@@ -43,10 +43,12 @@ async def test_a_lane_whose_dispatcher_dies_fails_its_requests_with_the_reason_a
         stats = lane.stats()
         assert stats.restarts == 1
         assert lane.state is LaneState.FAILED  # backing off before the restart
-        assert stats.last_failure is not None and "can never fit" in stats.last_failure
+        assert stats.last_failure is not None
+        assert "can never fit" in stats.last_failure
     assert all(r.status is ResultStatus.FAILED for r in results)
     reasons = {r.missing[HOLDERS] for r in results}
-    assert len(reasons) == 1 and "can never fit" in reasons.pop()
+    assert len(reasons) == 1
+    assert "can never fit" in reasons.pop()
 
 
 async def test_a_restarted_lane_serves_again_after_its_backoff() -> None:
@@ -60,7 +62,8 @@ async def test_a_restarted_lane_serves_again_after_its_backoff() -> None:
     ) as engine:
         first = engine.start_scan(tokens)
         await clock.run_for(0.1)
-        assert first.done and engine.lanes[HOLDERS].state is LaneState.FAILED
+        assert first.done
+        assert engine.lanes[HOLDERS].state is LaneState.FAILED
         await clock.run_for(1.5)  # the first restart backoff is 1 s
         assert engine.lanes[HOLDERS].state is LaneState.IDLE
         second = engine.start_scan(tokens[:5])  # a batch of 5 fits the 10-call window
@@ -100,7 +103,10 @@ async def test_a_slow_sink_does_not_slow_the_lane() -> None:
         await asyncio.sleep(0.5)
 
     async with Engine(
-        Settings(), kinds=[MARKET], plans={MARKET: plan}, budgets={"mem": memory_budget(SYSTEM_CLOCK)}
+        Settings(),
+        kinds=[MARKET],
+        plans={MARKET: plan},
+        budgets={"mem": memory_budget(SYSTEM_CLOCK)},
     ) as engine:
         engine.subscribe(slow_sink)
         await asyncio.wait_for(engine.scan(solana_tokens(200)), 10)
@@ -140,13 +146,13 @@ async def test_a_raising_breaker_listener_neither_kills_the_lane_nor_loses_token
         engine.add_breaker_listener(broken)
         results = await asyncio.wait_for(engine.scan(solana_tokens(10)), 10)
         assert engine.lanes[MARKET].stats().restarts == 0
-    assert seen and seen[0].to_state.value == "open"
-    assert len(results) == 10 and all(r.status is ResultStatus.FAILED for r in results)
+    assert seen
+    assert seen[0].to_state.value == "open"
+    assert len(results) == 10
+    assert all(r.status is ResultStatus.FAILED for r in results)
 
 
-async def test_a_request_to_a_lane_whose_circuit_is_open_fails_at_once_with_when_to_retry() -> (
-    None
-):
+async def test_a_request_to_a_lane_whose_circuit_is_open_fails_at_once_with_when_to_retry() -> None:
     plans = MemoryPlans(SYSTEM_CLOCK)
 
     async def down(tokens: Sequence[TokenRef]) -> Sequence[Facet[Any]]:
@@ -169,7 +175,8 @@ async def test_a_request_to_a_lane_whose_circuit_is_open_fails_at_once_with_when
         await asyncio.sleep(0)
         assert fut.done()
         exc = fut.exception()
-        assert isinstance(exc, CircuitOpen) and 0 < exc.retry_in <= 30
+        assert isinstance(exc, CircuitOpen)
+        assert 0 < exc.retry_in <= 30
         assert len(plans.clients[MARKET].calls) == sent  # nothing was sent for it
 
 

@@ -22,30 +22,48 @@ How callers use it::
   same token share one fetch (single-flight), including one already on the wire.
 * Every landed facet (``ok``, ``absent``, or ``error`` once retries are spent)
   goes to the :class:`FacetStore` and then to every subscribed sink, in batches
-  as the lanes land them (scoring and storage plug in here).
+  as the lanes land them (scoring and storage plug in here). Each sink has its
+  own bounded, per-token coalescing hand-off and its own delivery task, so a
+  slow sink (the writer under backpressure, a stream) never holds a lane's
+  in-flight slot: it only sees fewer, newer facets, and drops are counted.
+* A request for a facet whose lane's circuit is open fails at once with
+  :class:`~tokenradar.errors.CircuitOpen` (the reason and when to retry), and so
+  do the requests waiting on a lane when its circuit opens: nothing waits on a
+  lane that sends nothing.
+* The lanes come from :mod:`~tokenradar.flow.plans` (one plan per facet) and
+  their budgets from :func:`~tokenradar.flow.budgets.provider_budgets`; both can
+  be passed in (a shared budget, another provider, an in-memory fetcher).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any
 
 from tokenradar.clock import SYSTEM_CLOCK, Clock
 from tokenradar.domain import SOLANA, Facet, FacetKind, FacetState, Tier, TokenRef
+from tokenradar.errors import CircuitOpen
 from tokenradar.flow.adaptive import AdaptivePolicy
-from tokenradar.flow.breaker import BreakerConfig, BreakerListener, CircuitBreaker
+from tokenradar.flow.breaker import (
+    BreakerConfig,
+    BreakerEvent,
+    BreakerListener,
+    BreakerState,
+    CircuitBreaker,
+)
 from tokenradar.flow.budgets import provider_budgets
 from tokenradar.flow.due_queue import NEW_POOL, NORMAL, REQUESTED
 from tokenradar.flow.facets import FacetStore
-from tokenradar.flow.lane import FetchBatch, Lane, LaneSpec, LaneStats
-from tokenradar.flow.limiter import Limiter, NodeStats
+from tokenradar.flow.handoff import facet_handoff
+from tokenradar.flow.lane import Lane, LaneStats
+from tokenradar.flow.limiter import Budget, NodeStats
+from tokenradar.flow.plans import Closable, LanePlan, default_plans
 from tokenradar.flow.retry import RetryBudget, RetryPolicy
 from tokenradar.flow.scan import (
     DISABLED,
@@ -56,12 +74,8 @@ from tokenradar.flow.scan import (
 )
 from tokenradar.flow.singleflight import SingleFlight
 from tokenradar.flow.tiers import next_due
-from tokenradar.providers.dexscreener import DexScreenerClient
-from tokenradar.providers.gate import Gate
-from tokenradar.providers.jupiter import JupiterClient
-from tokenradar.providers.rugcheck import RugCheckClient
-from tokenradar.providers.solana_rpc import HOLDERS_MAX_BATCH, SolanaRpcClient
-from tokenradar.settings import ProviderSettings, Settings
+from tokenradar.settings import Settings
+from tokenradar.supervisor import PartStats, Supervisor
 
 log = logging.getLogger(__name__)
 
@@ -104,19 +118,77 @@ class Tracked:
 
 
 @dataclass(frozen=True, slots=True)
+class SinkStats:
+    name: str
+    pending: int  # facets waiting for this sink
+    delivered: int
+    coalesced: int  # replaced by a newer facet of the same token before delivery
+    dropped: int  # given way when the hand-off was full
+    failures: int  # calls of the sink that raised
+
+
+@dataclass(frozen=True, slots=True)
 class EngineStats:
     state: EngineState
     tracked: int
     stored: int
     lanes: list[LaneStats]
     budgets: dict[str, list[NodeStats]]
+    sinks: list[SinkStats]
+    parts: list[PartStats]
+    facet_tokens: int = 0  # tokens with facets held in memory
+    evicted: int = 0  # untracked tokens evicted from the facet store
 
 
-class _Closable(Protocol):
-    async def aclose(self) -> None: ...
+#: facets a sink's hand-off holds (one per token and kind) before the oldest give way
+SINK_CAPACITY = 100_000
+#: facets handed to a sink per call
+SINK_BATCH = 2_000
+#: how often untracked facets past their age are swept from memory, seconds
+SWEEP_INTERVAL = 60.0
 
 
-ClientFactory = Callable[[Gate], tuple[_Closable, FetchBatch]]
+class _SinkPump:
+    """One sink's hand-off and the loop that feeds it."""
+
+    def __init__(self, name: str, sink: FacetSink, capacity: int) -> None:
+        self.name = name
+        self.sink = sink
+        self.handoff = facet_handoff(capacity, name=name)
+        self.failures = 0
+        self.busy = False
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def put(self, facets: Sequence[AnyFacet]) -> None:
+        self.handoff.put_many(facets)
+        self._idle.clear()
+
+    async def run(self) -> None:
+        while True:
+            batch = await self.handoff.get_batch(SINK_BATCH)
+            if not batch:  # closed and drained
+                self._idle.set()
+                return
+            self.busy = True
+            try:
+                await self.sink(batch)
+            except Exception:  # one broken sink must not stop the lanes or the others
+                self.failures += 1
+                log.exception("facet sink %s failed on %d facets", self.name, len(batch))
+            finally:
+                self.busy = False
+            if not len(self.handoff):
+                self._idle.set()
+
+    async def drained(self) -> None:
+        while len(self.handoff) or self.busy:
+            self._idle.clear()
+            await self._idle.wait()
+
+    def stats(self) -> SinkStats:
+        h = self.handoff.stats()
+        return SinkStats(self.name, h.pending, h.delivered, h.coalesced, h.dropped, self.failures)
 
 
 class Engine:
@@ -131,23 +203,41 @@ class Engine:
         breaker: BreakerConfig | None = None,
         retry: RetryPolicy | None = None,
         retry_ratio: float = 0.2,
+        plans: Mapping[FacetKind, LanePlan] | None = None,
+        budgets: Mapping[str, Budget] | None = None,
+        store: FacetStore | None = None,
+        sink_capacity: int = SINK_CAPACITY,
     ) -> None:
+        """``plans`` (default :func:`default_plans`) say which lanes exist; ``budgets``
+        (default :func:`provider_budgets`) map each plan's ``spec.source`` to its budget."""
         self.settings = settings
         self.clock = clock
         self.kinds = tuple(kinds) if kinds is not None else tuple(FacetKind)
-        self.store = FacetStore()
-        self.budgets: dict[str, Limiter] = provider_budgets(
-            settings.providers, clock=clock, policy=adaptive
+        self.store = store or FacetStore()
+        self.plans: dict[FacetKind, LanePlan] = (
+            {k: p for k, p in plans.items() if k in self.kinds}
+            if plans is not None
+            else default_plans(settings, self.kinds, clock=clock)
         )
+        self.budgets: dict[str, Budget] = (
+            dict(budgets)
+            if budgets is not None
+            else dict(provider_budgets(settings.providers, clock=clock, policy=adaptive))
+        )
+        missing = sorted({p.spec.source for p in self.plans.values()} - set(self.budgets))
+        if missing:
+            raise ValueError(f"no budget for provider(s) {', '.join(missing)}")
         self.lanes: dict[FacetKind, Lane] = {}
+        self._sink_capacity = sink_capacity
+        self._pumps: list[_SinkPump] = []
+        self.supervisor = Supervisor(clock=clock)
         self._rng = rng or random.Random()
         self._breaker_config = breaker
         self._retry = retry or RetryPolicy(rng=self._rng)
         self._retry_ratio = retry_ratio
-        self._clients: list[_Closable] = []
+        self._clients: list[Closable] = []
         self._tracked: dict[TokenRef, Tracked] = {}
         self._flights: SingleFlight[tuple[TokenRef, FacetKind], AnyFacet] = SingleFlight()
-        self._sinks: list[FacetSink] = []
         self._breaker_listeners: list[BreakerListener] = []
         self._state = EngineState.NEW
 
@@ -173,99 +263,57 @@ class Engine:
         """Build the lanes of the enabled providers and start them."""
         if self._state is not EngineState.NEW:
             raise RuntimeError(f"engine is {self._state}; an engine starts once")
-        for kind in self.kinds:
-            lane = self._build_lane(kind)
-            if lane is not None:
-                self.lanes[kind] = lane
+        for kind, plan in self.plans.items():
+            self.lanes[kind] = self._build_lane(plan)
         for lane in self.lanes.values():
             lane.start()
+        for pump in self._pumps:
+            self.supervisor.spawn(f"sink {pump.name}", pump.run)
+        self.supervisor.spawn("facet sweep", self._sweep)
         self._state = EngineState.RUNNING
 
-    async def stop(self) -> None:
-        """Stop every lane, fail the fetches still awaited, close the clients."""
+    async def stop(self, *, grace: float = 10.0) -> None:
+        """Stop every lane, hand what landed to the sinks (up to ``grace`` s), fail the
+        fetches still awaited, close every client: whatever fails, all of it is done."""
         if self._state is EngineState.STOPPED:
             return
+        was_running = self._state is EngineState.RUNNING
         self._state = EngineState.STOPPED
         for lane in self.lanes.values():
-            await lane.stop()
+            try:
+                await lane.stop()
+            except Exception:
+                log.exception("engine stop: lane %s failed to stop", lane.spec.name)
         self._flights.abort_all(EngineStopped("engine stopped"))
-        # every client is closed even if closing one fails (the error still surfaces)
-        async with contextlib.AsyncExitStack() as stack:
-            for client in self._clients:
-                stack.push_async_callback(client.aclose)
+        if was_running:
+            for pump in self._pumps:
+                pump.handoff.close()
+            try:
+                await asyncio.wait_for(self.drain(), grace)
+            except TimeoutError:
+                log.error("engine stop: sinks did not take what landed within %.0fs", grace)
+        await self.supervisor.stop()
+        for client in self._clients:
+            try:
+                await client.aclose()
+            except Exception:
+                log.exception("engine stop: closing a client failed")
 
-    def _plan(self, kind: FacetKind) -> tuple[ProviderSettings, LaneSpec, ClientFactory]:
-        """Which provider serves ``kind``, the lane's shape, and how to build its client."""
-        p, clock = self.settings.providers, self.clock
-        if kind is FacetKind.MARKET:
-            dex = p.dexscreener
-            spec = LaneSpec(
-                "dexscreener.market",
-                kind,
-                "dexscreener",
-                "tokens",
-                dex.max_batch,
-                dex.max_in_flight,
-            )
+    async def drain(self) -> None:
+        """Return once every landed facet has been handed to every sink."""
+        for pump in list(self._pumps):
+            await pump.drained()
 
-            def market(gate: Gate) -> tuple[_Closable, FetchBatch]:
-                c = DexScreenerClient(dex, gate=gate, clock=clock)
-                return c, c.fetch_market
+    async def _sweep(self) -> None:
+        while True:
+            await self.clock.sleep(SWEEP_INTERVAL)
+            self.store.sweep(self.clock.now())
 
-            return dex, spec, market
-        if kind is FacetKind.MINT:
-            rpc = p.solana_rpc
-            spec = LaneSpec(
-                "solana_rpc.mint", kind, "solana_rpc", "getMultipleAccounts",
-                rpc.max_batch, rpc.max_in_flight,
-            )  # fmt: skip
-
-            def mint(gate: Gate) -> tuple[_Closable, FetchBatch]:
-                c = SolanaRpcClient(rpc, gate=gate, clock=clock)
-                return c, c.fetch_mints
-
-            return rpc, spec, mint
-        if kind is FacetKind.HOLDERS:
-            rpc = p.solana_rpc
-            spec = LaneSpec(
-                "solana_rpc.holders", kind, "solana_rpc", "getTokenLargestAccounts",
-                min(rpc.max_batch, HOLDERS_MAX_BATCH), rpc.max_in_flight,
-                cost_per_token=True,
-            )  # fmt: skip
-
-            def holders(gate: Gate) -> tuple[_Closable, FetchBatch]:
-                c = SolanaRpcClient(rpc, gate=gate, clock=clock)
-                return c, c.fetch_holders
-
-            return rpc, spec, holders
-        if kind is FacetKind.RISK:
-            rug = p.rugcheck
-            spec = LaneSpec(
-                "rugcheck.risk", kind, "rugcheck", "report", rug.max_batch, rug.max_in_flight
-            )
-
-            def risk(gate: Gate) -> tuple[_Closable, FetchBatch]:
-                c = RugCheckClient(rug, gate=gate, clock=clock)
-                return c, c.fetch_risk
-
-            return rug, spec, risk
-        jup = p.jupiter
-        spec = LaneSpec("jupiter.price", kind, "jupiter", "price", jup.max_batch, jup.max_in_flight)
-
-        def price(gate: Gate) -> tuple[_Closable, FetchBatch]:
-            c = JupiterClient(jup, gate=gate, clock=clock)
-            return c, c.fetch_prices
-
-        return jup, spec, price
-
-    def _build_lane(self, kind: FacetKind) -> Lane | None:
-        settings, spec, make_client = self._plan(kind)
-        if not settings.enabled:
-            return None
-        # a holders call is three requests in a row; "slow" is relative to what it does
-        requests_per_call = 3 if spec.cost_per_token else 1
+    def _build_lane(self, plan: LanePlan) -> Lane:
+        spec = plan.spec
+        # "slow" is relative to what one call does (holders: three requests in a row)
         config = self._breaker_config or BreakerConfig(
-            slow_call_duration=0.8 * settings.timeout * requests_per_call
+            slow_call_duration=0.8 * plan.settings.timeout * plan.requests_per_call
         )
         breaker = CircuitBreaker(
             spec.name, config, clock=self.clock, listeners=[self._on_breaker_event]
@@ -279,7 +327,7 @@ class Engine:
             retry=self._retry,
             retry_budget=RetryBudget(ratio=self._retry_ratio),
         )
-        client, fetch = make_client(lane.gate)
+        client, fetch = plan.make_client(lane.gate)
         self._clients.append(client)
         lane.bind(fetch)
         return lane
@@ -306,6 +354,7 @@ class Engine:
         for token in tokens:
             info = Tracked(tier, frozenset(k for k in wanted if applies(token, k)), launched_at)
             self._tracked[token] = info
+            self.store.pin(token)
             for kind in info.kinds:
                 lane = self.lanes.get(kind)
                 if lane is not None:
@@ -317,6 +366,7 @@ class Engine:
             info = self._tracked.pop(token, None)
             if info is None:
                 continue
+            self.store.unpin(token, self.clock.now())
             for kind in info.kinds:
                 lane = self.lanes.get(kind)
                 if lane is not None and (token, kind) not in self._flights:
@@ -358,6 +408,10 @@ class Engine:
         if not applies(token, kind):
             raise ValueError(f"{kind} does not apply to {token.chain} tokens")
         fut, _ = self._flights.join((token, kind))
+        open_for = lane.breaker.retry_in()
+        if open_for > 0:
+            self._flights.crash((token, kind), CircuitOpen(lane.spec.name, open_for))
+            return fut
         lane.submit(token, priority=priority)
         return fut
 
@@ -410,20 +464,27 @@ class Engine:
 
     # -- work out -------------------------------------------------------------------------
 
-    def subscribe(self, sink: FacetSink) -> Callable[[], None]:
-        """Call ``sink(facets)`` for every batch of landed facets; returns an unsubscribe."""
-        self._sinks.append(sink)
+    def subscribe(self, sink: FacetSink, *, name: str | None = None) -> Callable[[], None]:
+        """Hand every landed facet to ``sink(facets)``, in batches, through its own
+        bounded coalescing hand-off (a slow sink sees fewer, newer facets and never
+        slows a lane). Returns an unsubscribe."""
+        label = name or getattr(sink, "__qualname__", None) or repr(sink)
+        pump = _SinkPump(label, sink, self._sink_capacity)
+        self._pumps.append(pump)
+        if self._state is EngineState.RUNNING:
+            self.supervisor.spawn(f"sink {label}#{len(self._pumps)}", pump.run)
 
         def unsubscribe() -> None:
-            if sink in self._sinks:
-                self._sinks.remove(sink)
+            if pump in self._pumps:
+                self._pumps.remove(pump)
+                pump.handoff.close()
 
         return unsubscribe
 
     def add_breaker_listener(self, listener: BreakerListener) -> None:
         self._breaker_listeners.append(listener)
 
-    def _on_breaker_event(self, event: Any) -> None:
+    def _on_breaker_event(self, event: BreakerEvent) -> None:
         log.warning(
             "%s: circuit %s -> %s (%s)",
             event.breaker,
@@ -431,8 +492,27 @@ class Engine:
             event.to_state,
             event.reason,
         )
+        if event.to_state is BreakerState.OPEN:
+            self._fail_waiting(event.breaker)
         for listener in list(self._breaker_listeners):
-            listener(event)
+            try:
+                listener(event)
+            except Exception:  # alerts and metrics listen here; they must not break a lane
+                log.exception("breaker listener %r failed on %s", listener, event)
+
+    def _fail_waiting(self, lane_name: str) -> None:
+        """The circuit of ``lane_name`` opened: whoever waits on it is told now."""
+        lane = next((ln for ln in self.lanes.values() if ln.spec.name == lane_name), None)
+        if lane is None:
+            return
+        error = CircuitOpen(lane_name, lane.breaker.retry_in())
+        for token, kind in self._flights.snapshot():
+            if kind is not lane.spec.kind:
+                continue
+            self._flights.crash((token, kind), error)
+            info = self._tracked.get(token)
+            if info is None or kind not in info.kinds:
+                lane.withdraw(token)  # nobody tracks it: do not probe with it later
 
     async def _deliver(self, facets: Sequence[AnyFacet]) -> None:
         kept = self.store.put_many(facets)
@@ -445,11 +525,8 @@ class Engine:
                 lane.submit(facet.token, due=self._due(facet.token, facet.kind, info))
         if not kept:
             return
-        for sink in list(self._sinks):
-            try:
-                await sink(kept)
-            except Exception:  # one broken sink must not stop the lanes or the others
-                log.exception("facet sink %r failed on %d facets", sink, len(kept))
+        for pump in self._pumps:
+            pump.put(kept)
 
     # -- stats --------------------------------------------------------------------------
 
@@ -459,5 +536,9 @@ class Engine:
             tracked=len(self._tracked),
             stored=len(self.store),
             lanes=[lane.stats() for lane in self.lanes.values()],
-            budgets={name: limiter.stats() for name, limiter in self.budgets.items()},
+            budgets={name: budget.stats() for name, budget in self.budgets.items()},
+            sinks=[pump.stats() for pump in self._pumps],
+            parts=self.supervisor.stats(),
+            facet_tokens=self.store.tokens,
+            evicted=self.store.evicted,
         )
