@@ -7,9 +7,12 @@ that answers from memory instead of patching anything.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+import base58
 
 from tokenradar.clock import Clock
 from tokenradar.domain import Facet, FacetKind, TokenRef, absent_facet
@@ -18,6 +21,13 @@ from tokenradar.flow.limiter import Limiter, LimitNode
 from tokenradar.flow.plans import Closable, LanePlan
 from tokenradar.providers.gate import Gate
 from tokenradar.settings import ProviderSettings, Rate
+
+
+def solana_tokens(n: int, seed: int = 0) -> list[TokenRef]:
+    """``n`` distinct, valid Solana token refs (deterministic for a seed)."""
+    rng = random.Random(seed)
+    return [TokenRef("solana", base58.b58encode(rng.randbytes(32)).decode()) for _ in range(n)]
+
 
 Fetch = Callable[[Sequence[TokenRef]], Awaitable[Sequence[Facet[Any]]]]
 

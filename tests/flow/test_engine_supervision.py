@@ -17,14 +17,9 @@ from tokenradar.flow.lane import LaneState
 from tokenradar.flow.scan import ResultStatus
 from tokenradar.settings import Rate, Settings
 
-from .memory import MemoryPlans, memory_budget
-from .test_engine_failures import random_tokens
+from .memory import MemoryPlans, memory_budget, solana_tokens
 
 MARKET, HOLDERS = FacetKind.MARKET, FacetKind.HOLDERS
-
-
-def solana_tokens(n: int) -> list[TokenRef]:
-    return [t for t in random_tokens(n * 2) if not t.is_evm][:n]
 
 
 async def test_a_lane_whose_dispatcher_dies_fails_its_requests_with_the_reason_and_restarts() -> (

@@ -13,8 +13,9 @@ from rich.table import Table
 from tokenradar.cli import app, err_console, output_console
 from tokenradar.cli.db import ConfigOption, run_storage
 from tokenradar.domain import TokenRef
-from tokenradar.settings import StorageSettings, load_settings
-from tokenradar.store import HistoryPoint, open_store
+from tokenradar.service import Radar
+from tokenradar.settings import Settings, load_settings
+from tokenradar.store import HistoryPoint
 from tokenradar.store.engine import is_sqlite
 
 console = output_console()
@@ -31,7 +32,8 @@ def history(
 ) -> None:
     """Print a token's score history, newest first."""
     ref = TokenRef.parse(token)
-    storage = load_settings(config).storage
+    settings = load_settings(config)
+    storage = settings.storage
     if is_sqlite(storage.url):
         path = Path(storage.url.split(":///", 1)[1])
         if not path.exists():  # do not create an empty database just to say it is empty
@@ -39,7 +41,7 @@ def history(
                 f"[red]error:[/red] no database at {path} (scan first, or set \\[storage] url)"
             )
             raise typer.Exit(1)
-    points = run_storage(_history(storage, ref, limit))
+    points = run_storage(_history(settings, ref, limit))
     if output == "json":
         print(json.dumps([_as_dict(p) for p in points], indent=2))
         return
@@ -66,9 +68,9 @@ def history(
     console.print(table)
 
 
-async def _history(storage: StorageSettings, ref: TokenRef, limit: int) -> list[HistoryPoint]:
-    async with open_store(storage) as store:
-        return await store.score_history(ref, limit=limit)
+async def _history(settings: Settings, ref: TokenRef, limit: int) -> list[HistoryPoint]:
+    async with Radar(settings, fetching=False) as radar:
+        return await radar.history(ref, limit=limit)
 
 
 def _when(ts: float) -> str:

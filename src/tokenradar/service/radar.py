@@ -79,8 +79,11 @@ class Radar:
         plans: Mapping[FacetKind, LanePlan] | None = None,
         budgets: Mapping[str, Budget] | None = None,
         engine_options: Mapping[str, Any] | None = None,
+        fetching: bool = True,
     ) -> None:
+        """``fetching=False`` opens the store alone (reading history needs no lanes)."""
         self.settings = settings
+        self.fetching = fetching
         self.clock = clock
         self.kinds = tuple(kinds) if kinds is not None else tuple(FacetKind)
         self._plans = plans
@@ -100,6 +103,9 @@ class Radar:
             self._store = await stack.enter_async_context(
                 open_store(self.settings.storage, clock=self.clock)
             )
+            if not self.fetching:
+                self._stack = stack
+                return self
             engine = Engine(
                 self.settings,
                 clock=self.clock,
@@ -129,6 +135,8 @@ class Radar:
     @property
     def engine(self) -> Engine:
         if self._engine is None:
+            if self._store is not None:
+                raise RadarNotOpen("this Radar was opened with fetching=False")
             raise RadarNotOpen("use `async with Radar(settings) as radar`")
         return self._engine
 
@@ -178,10 +186,12 @@ class Radar:
     async def token(self, ref: TokenRef) -> TokenView:
         """The latest stored score and the facets held in memory, with their ages."""
         scores = await self.store.scores_for([ref])
+        if self._engine is None:
+            return TokenView(ref, scores.get(ref), (), False, None)
         now = self.clock.now()
         ages = []
         for kind in self.kinds:
-            f = self.engine.store.latest(ref, kind)
+            f = self._engine.store.latest(ref, kind)
             if f is None:
                 continue
             ages.append(
@@ -193,7 +203,7 @@ class Radar:
                     f.error.message if f.error is not None else None,
                 )
             )
-        tracked = self.engine.tracked(ref)
+        tracked = self._engine.tracked(ref)
         return TokenView(
             ref,
             scores.get(ref),

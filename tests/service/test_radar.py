@@ -1,0 +1,112 @@
+"""The Radar facade: one context manager over store, engine and scorer."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flow.memory import MemoryPlans, memory_budget, solana_tokens
+from tokenradar.clock import SYSTEM_CLOCK
+from tokenradar.domain import FacetKind, Score, TokenRef
+from tokenradar.scoring.scorer import Scorer
+from tokenradar.service import HealthStatus, Radar
+from tokenradar.service.radar import RadarNotOpen
+from tokenradar.service.scans import SCORE_IN_THREAD_ABOVE
+from tokenradar.settings import Settings
+from tokenradar.store.records import ScanStatus
+
+MARKET, MINT = FacetKind.MARKET, FacetKind.MINT
+
+
+def radar_for(tmp_path: Path, **kw: Any) -> tuple[Radar, MemoryPlans]:
+    settings = Settings.model_validate({"storage": {"url": f"sqlite:///{tmp_path / 'r.db'}"}})
+    plans = MemoryPlans(SYSTEM_CLOCK)
+    radar = Radar(
+        settings,
+        kinds=[MARKET, MINT],
+        plans={MARKET: plans.plan(MARKET), MINT: plans.plan(MINT, max_batch=100)},
+        budgets={"mem": memory_budget(SYSTEM_CLOCK)},
+        **kw,
+    )
+    return radar, plans
+
+
+async def test_a_scan_through_the_radar_is_scored_persisted_and_readable(tmp_path: Path) -> None:
+    radar, _ = radar_for(tmp_path)
+    tokens = solana_tokens(40)
+    async with radar:
+        scan = await radar.scan(tokens)
+        await asyncio.wait_for(scan.wait(), 10)
+        outcome = await scan.finish()
+        assert outcome.stats.tokens == 40
+        assert outcome.stats.complete == 40
+        view = await radar.token(tokens[0])
+        assert view.score is not None
+        assert {f.kind for f in view.facets} == {MARKET, MINT}
+        assert view.tracked is False
+        assert radar.health().status is HealthStatus.HEALTHY
+        stored = await radar.store.get_scan(scan.id)
+    assert stored is not None
+    assert stored.status is ScanStatus.DONE
+    assert (stored.total, stored.complete) == (40, 40)
+    # the views carry the scan-result contract, rendered from the same score
+    row = outcome.views()[0].model_dump()
+    assert list(row)[:4] == ["chain", "address", "symbol", "status"]
+    assert row["facets"]["market"]["state"] == "absent"
+    # and a store-only Radar reads it back without opening any lane
+    async with Radar(radar.settings, fetching=False) as reader:
+        history = await reader.history(tokens[0])
+        assert len(history) == 1
+        with pytest.raises(RadarNotOpen, match="fetching=False"):
+            reader.engine  # noqa: B018
+
+
+async def test_a_big_scan_is_scored_off_the_event_loop(tmp_path: Path) -> None:
+    threads: list[int] = []
+
+    class Recording(Scorer):
+        def score_batch(self, facets: Any, now: float) -> list[Score]:
+            threads.append(threading.get_ident())
+            return super().score_batch(facets, now)
+
+    radar, _ = radar_for(tmp_path)
+    radar.scorer = Recording(radar.settings.scoring)
+    async with radar:
+        for n in (10, SCORE_IN_THREAD_ABOVE + 1):
+            scan = await radar.scan(solana_tokens(n), [MINT])
+            await asyncio.wait_for(scan.wait(), 30)
+            await scan.finish()
+    assert threads[0] == threading.get_ident()  # small: on the loop, no thread hop
+    assert threads[1] != threading.get_ident()
+
+
+async def test_the_deadline_ends_a_scan_and_says_what_was_not_fetched(tmp_path: Path) -> None:
+    settings = Settings.model_validate({"storage": {"url": f"sqlite:///{tmp_path / 'r.db'}"}})
+    plans = MemoryPlans(SYSTEM_CLOCK)
+
+    async def never(tokens: Any) -> Any:
+        await asyncio.sleep(3600)
+
+    radar = Radar(
+        settings,
+        kinds=[MARKET],
+        plans={MARKET: plans.plan(MARKET, answer=never)},
+        budgets={"mem": memory_budget(SYSTEM_CLOCK)},
+    )
+    async with radar:
+        scan = await radar.scan(solana_tokens(5), max_time=0.3)
+        await asyncio.wait_for(scan.wait(tick=0.05), 5)
+        outcome = await scan.finish()
+    assert outcome.stats.failed == 5
+    reasons = {r.missing[MARKET] for r in outcome.results}
+    assert reasons == {"not fetched within --max-time 0.3s"}
+
+
+def test_token_refs_are_hashable_views_of_identity() -> None:
+    # the facade's reads key by TokenRef; a sanity check of the identity contract it relies on
+    a = TokenRef.parse("So11111111111111111111111111111111111111112")
+    assert a == TokenRef.parse(f"solana:{a.address}")
