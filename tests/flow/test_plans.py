@@ -1,0 +1,26 @@
+"""The default lane plans: which lanes fill batches, and with what."""
+
+from __future__ import annotations
+
+from tokenradar.domain import FacetKind
+from tokenradar.flow.plans import DEFAULT_FILL_HORIZON, default_plans
+from tokenradar.providers.solana_rpc import HOLDERS_MAX_BATCH
+from tokenradar.settings import Settings
+
+
+def test_only_lanes_whose_batches_are_free_fill_them_and_only_within_a_horizon() -> None:
+    plans = default_plans(Settings())
+    holders = plans[FacetKind.HOLDERS].spec
+    assert holders.cost_per_token
+    assert holders.fill_horizon == 0.0  # one call per token: never pay for tokens not due
+    assert holders.max_batch == HOLDERS_MAX_BATCH
+    for kind in (FacetKind.MARKET, FacetKind.MINT, FacetKind.PRICE):
+        spec = plans[kind].spec
+        assert not spec.cost_per_token
+        assert spec.fill_horizon == DEFAULT_FILL_HORIZON  # bounded, not "any token at all"
+
+
+def test_disabled_providers_get_no_plan() -> None:
+    settings = Settings.model_validate({"providers": {"rugcheck": {"enabled": False}}})
+    assert FacetKind.RISK not in default_plans(settings)
+    assert set(default_plans(settings, [FacetKind.MARKET])) == {FacetKind.MARKET}
