@@ -54,7 +54,7 @@ class Harness:
                 max_in_flight,
                 cost_per_token=cost_per_token,
                 fill_horizon=fill_horizon,
-            ),  # fmt: skip
+            ),
             budget,
             self._deliver,
             clock=self.clock,
