@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+import tokenradar
 from tokenradar.errors import ConfigError
 from tokenradar.settings import Rate, load_settings
 
@@ -108,3 +112,37 @@ def test_broken_toml_and_missing_file_are_config_errors(tmp_path: Path) -> None:
         load_settings(write(tmp_path, "[providers\n"))
     with pytest.raises(ConfigError, match="no such file"):
         load_settings(tmp_path / "missing.toml")
+
+
+# ---------------------------------------------------------------------------
+# Layering
+# ---------------------------------------------------------------------------
+
+
+def test_loading_settings_imports_neither_flow_nor_scoring() -> None:
+    # A subprocess: this test session has imported everything already.
+    src = Path(tokenradar.__file__).parents[1]
+    code = (
+        "import sys, tokenradar.settings\n"
+        "print('\\n'.join(m for m in sys.modules if m.startswith('tokenradar')))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert "tokenradar.settings" in out
+    upper_layers = ("tokenradar.flow", "tokenradar.scoring", "tokenradar.providers")
+    assert [m for m in out if m.startswith(upper_layers)] == []
+
+
+def test_the_moved_models_keep_their_old_import_paths() -> None:
+    from tokenradar.flow import config as flow_config
+    from tokenradar.scoring import policy
+    from tokenradar.settings import scoring, tiers, values
+
+    assert flow_config.TiersSettings is tiers.TiersSettings
+    assert flow_config.Freshness is tiers.Freshness
+    assert flow_config.parse_duration is values.parse_duration
+    assert policy.ScoringSettings is scoring.ScoringSettings
+    assert policy.CheckPolicy is scoring.CheckPolicy
+    assert policy.CHECK_NAMES == scoring.CHECK_NAMES
