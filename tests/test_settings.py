@@ -146,3 +146,50 @@ def test_the_moved_models_keep_their_old_import_paths() -> None:
     assert policy.ScoringSettings is scoring.ScoringSettings
     assert policy.CheckPolicy is scoring.CheckPolicy
     assert policy.CHECK_NAMES == scoring.CHECK_NAMES
+
+
+# ---------------------------------------------------------------------------
+# Rate forms
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "shown"),
+    [
+        ("0.5/1s", Rate(1, 2.0), "1/2s"),
+        ("2.5/1s", Rate(5, 2.0), "5/2s"),
+        ("0.25/1m", Rate(1, 240.0), "1/240s"),
+        ("1.5/500ms", Rate(3, 1.0), "3/1s"),
+        ("1/1d", Rate(1, 86400.0), "1/86400s"),
+        ("1000/2d", Rate(1000, 172800.0), "1000/172800s"),
+    ],
+)
+def test_fractional_counts_become_whole_requests_at_the_same_average_rate(
+    text: str, expected: Rate, shown: str
+) -> None:
+    rate = Rate.parse(text)
+    assert rate == expected
+    assert isinstance(rate.count, int)
+    assert str(rate) == shown
+    assert Rate.parse(str(rate)) == rate
+
+
+@pytest.mark.parametrize("count", [0.5, 0, -1, 2.5, True])
+def test_a_rate_is_never_built_with_less_than_one_whole_request(count: float) -> None:
+    with pytest.raises(ValueError, match="whole number"):
+        Rate(count, 1.0)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("key", ["rate", "feed_rate"])
+def test_a_fractional_rate_loads_and_its_limiter_admits_a_request(tmp_path: Path, key: str) -> None:
+    from tokenradar.flow.budgets import provider_budgets
+
+    s = load_settings(write(tmp_path, f'[providers.dexscreener]\n{key} = "0.5/1s"'))
+    assert getattr(s.providers.dexscreener, key) == Rate(1, 2.0)
+    budget = provider_budgets(s.providers)["dexscreener"]
+    assert budget.try_acquire("tokens" if key == "rate" else "profiles") is not None
+
+
+def test_a_fractional_rate_is_dumped_in_its_normalised_form(tmp_path: Path) -> None:
+    s = load_settings(write(tmp_path, '[providers.jupiter]\nrate = "0.5/1s"'))
+    assert s.model_dump()["providers"]["jupiter"]["rate"] == "1/2s"

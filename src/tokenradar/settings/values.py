@@ -5,16 +5,33 @@ environment variable gives and serialises back to the same form, so
 ``model_dump()`` round-trips through the loader.
 
 - **rate** ``"N/<period>"``: at most N requests in any window of that length.
+  Units ``ms``, ``s``, ``m``/``min``, ``h``, ``d``. A count that is not a whole
+  number is scaled up with its period to the smallest whole count at the same
+  average rate (``"0.5/1s"`` is ``1/2s``, ``"2.5/1s"`` is ``5/2s``): a limiter
+  can only admit whole requests, and ``0.5`` in any second would admit none.
 - **duration**: seconds (a number) or ``"500ms"``, ``"15s"``, ``"2m"``, ``"1h"``, ``"1d"``.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
-from typing import Annotated
+from fractions import Fraction
+from typing import Annotated, Final
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer
+
+#: seconds per unit, exact (a rate's period is computed in fractions)
+UNITS: Final = {
+    "ms": Fraction(1, 1000),
+    "s": Fraction(1),
+    "m": Fraction(60),
+    "min": Fraction(60),
+    "h": Fraction(3600),
+    "d": Fraction(86400),
+}
+_UNIT_RE = "ms|s|min|m|h|d"
 
 
 class Section(BaseModel):
@@ -27,35 +44,47 @@ class Section(BaseModel):
 # Rates
 # ---------------------------------------------------------------------------
 
-_RATE_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
-_RATE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*(\d+(?:\.\d+)?)?\s*(ms|s|min|m|h)\s*$")
-RATE_FORM = "'N/<period>' such as '300/60s', '40/10s', '1/2s' or '5/1m', or 'auto'"
+_RATE_RE = re.compile(rf"^\s*(\d+(?:\.\d+)?)\s*/\s*(\d+(?:\.\d+)?)?\s*({_UNIT_RE})\s*$")
+RATE_FORM = "'N/<period>' such as '300/60s', '40/10s', '1/2s', '5/1m' or '1000/1d', or 'auto'"
+
+
+def _seconds_text(seconds: float) -> str:
+    # 15 significant digits: never an exponent the parser would refuse
+    return f"{seconds:.15g}"
 
 
 @dataclass(frozen=True, slots=True)
 class Rate:
-    """At most ``count`` requests in any ``period`` seconds."""
+    """At most ``count`` requests (a whole number, ≥ 1) in any ``period`` seconds."""
 
-    count: float
+    count: int
     period: float
+
+    def __post_init__(self) -> None:
+        if isinstance(self.count, bool) or not isinstance(self.count, int) or self.count < 1:
+            raise ValueError(f"a rate's count must be a whole number >= 1, got {self.count!r}")
+        if not (self.period > 0 and math.isfinite(self.period)):
+            raise ValueError(f"a rate's period must be positive seconds, got {self.period!r}")
 
     @property
     def per_second(self) -> float:
         return self.count / self.period
 
     def __str__(self) -> str:
-        return f"{self.count:g}/{self.period:g}s"
+        return f"{self.count}/{_seconds_text(self.period)}s"
 
     @classmethod
     def parse(cls, text: str) -> Rate:
         m = _RATE_RE.match(text)
         if not m:
             raise ValueError(f"expected {RATE_FORM}, got {text!r}")
-        count = float(m.group(1))
-        period = float(m.group(2) or 1) * _RATE_UNITS[m.group(3)]
+        count = Fraction(m.group(1))
+        period = Fraction(m.group(2) or 1) * UNITS[m.group(3)]
         if count <= 0 or period <= 0:
             raise ValueError(f"expected a positive count and period, got {text!r}")
-        return cls(count, period)
+        # "0.5/1s" → 1/2s, "2.5/1s" → 5/2s: the same average rate in whole requests
+        scale = count.denominator
+        return cls(int(count * scale), float(period * scale))
 
 
 def _rate_or_auto(value: object) -> Rate | None:
@@ -79,8 +108,7 @@ RateSetting = Annotated[
 # Durations
 # ---------------------------------------------------------------------------
 
-_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h|d)?\s*$")
-_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
+_DURATION_RE = re.compile(rf"^\s*(\d+(?:\.\d+)?)\s*({_UNIT_RE})?\s*$")
 
 
 def parse_duration(value: object) -> float:
@@ -90,7 +118,7 @@ def parse_duration(value: object) -> float:
     if isinstance(value, int | float):
         seconds = float(value)
     elif isinstance(value, str) and (m := _DURATION_RE.match(value)):
-        seconds = float(m.group(1)) * _DURATION_UNITS[m.group(2) or "s"]
+        seconds = float(Fraction(m.group(1)) * UNITS[m.group(2) or "s"])
     else:
         raise ValueError(f"expected a duration like '15s', '2m' or '1h', got {value!r}")
     if seconds <= 0:
