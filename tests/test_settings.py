@@ -149,6 +149,73 @@ def test_the_moved_models_keep_their_old_import_paths() -> None:
 
 
 # ---------------------------------------------------------------------------
+# Limits that can never be met
+# ---------------------------------------------------------------------------
+
+
+def test_a_method_rate_below_one_holders_batch_is_refused_naming_the_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the reported hang: a holders batch costs 20 calls, a 10/10s window never fits it
+    monkeypatch.setenv("TOKENRADAR_PROVIDERS__SOLANA_RPC__METHOD_RATE", "10/10s")
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert info.value.key == "providers.solana_rpc.method_rate"
+    message = str(info.value)
+    assert "10/10s cannot fit one holders batch of 20 calls" in message
+    assert "use at least 20/10s or lower max_batch to 10" in message
+
+
+def test_a_host_rate_below_one_holders_batch_is_refused_naming_the_key(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(write(tmp_path, '[providers.solana_rpc]\nrate = "5/1s"'))
+    assert info.value.key == "providers.solana_rpc.rate"
+    assert "use at least 20/1s or lower max_batch to 5" in str(info.value)
+
+
+def test_a_smaller_holders_batch_makes_a_low_method_rate_fit(tmp_path: Path) -> None:
+    s = load_settings(
+        write(tmp_path, '[providers.solana_rpc]\nmethod_rate = "10/10s"\nmax_batch = 10')
+    )
+    assert s.providers.solana_rpc.holders_batch == 10
+
+
+@pytest.mark.parametrize("method_rate", ["20/10s", "0.5/1s", "10/10s"])
+def test_every_rpc_limit_that_loads_admits_the_largest_holders_batch(
+    tmp_path: Path, method_rate: str
+) -> None:
+    from tokenradar.flow.budgets import provider_budgets
+
+    try:
+        s = load_settings(write(tmp_path, f'[providers.solana_rpc]\nmethod_rate = "{method_rate}"'))
+    except ConfigError:
+        return  # refused at load: never reaches a lane
+    rpc = s.providers.solana_rpc
+    budget = provider_budgets(s.providers)["solana_rpc"]
+    permit = budget.try_acquire("getTokenLargestAccounts", rpc.holders_batch)
+    assert permit is not None
+
+
+def test_scan_with_an_unsatisfiable_method_rate_exits_with_the_key_instead_of_hanging() -> None:
+    src = Path(tokenradar.__file__).parents[1]
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(src),
+        "TOKENRADAR_PROVIDERS__SOLANA_RPC__METHOD_RATE": "10/10s",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "tokenradar.cli", "scan", "--demo", "30", "--facets", "holders"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "providers.solana_rpc.method_rate" in done.stderr
+
+
+# ---------------------------------------------------------------------------
 # Rate forms
 # ---------------------------------------------------------------------------
 

@@ -60,8 +60,8 @@ from tokenradar.providers.dexscreener import DexScreenerClient
 from tokenradar.providers.gate import Gate
 from tokenradar.providers.jupiter import JupiterClient
 from tokenradar.providers.rugcheck import RugCheckClient
-from tokenradar.providers.solana_rpc import HOLDERS_MAX_BATCH, SolanaRpcClient
-from tokenradar.settings import ProviderSettings, Settings
+from tokenradar.providers.solana_rpc import SolanaRpcClient
+from tokenradar.settings import HOLDERS_MAX_BATCH, ProviderSettings, Settings
 
 log = logging.getLogger(__name__)
 

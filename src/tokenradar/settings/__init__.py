@@ -5,7 +5,9 @@ TOML file given with ``--config``, then ``TOKENRADAR_…`` environment variables
 with ``__`` between levels, e.g. ``TOKENRADAR_PROVIDERS__DEXSCREENER__RATE=120/60s``.
 
 Anything invalid is rejected by :func:`load_settings` with a
-:class:`~tokenradar.errors.ConfigError` naming the key and the expected form.
+:class:`~tokenradar.errors.ConfigError` naming the key and the expected form:
+a bad value, an unknown key, or a limit that can never be met (a rate smaller
+than the provider's largest request).
 
 This package is the bottom layer for configuration: it imports nothing of
 ``flow``, ``scoring``, ``providers`` or ``store``, which all import it. The
@@ -26,12 +28,15 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from tokenradar.errors import ConfigError
 from tokenradar.settings.providers import (
+    HOLDERS_MAX_BATCH,
     DexScreenerSettings,
     JupiterSettings,
     ProviderSettings,
     ProvidersSettings,
+    RequestCost,
     RugCheckSettings,
     SolanaRpcSettings,
+    UnsatisfiableSetting,
 )
 from tokenradar.settings.scoring import ScoringSettings
 from tokenradar.settings.tiers import TiersSettings
@@ -47,6 +52,7 @@ from tokenradar.settings.values import (
 
 __all__ = [
     "ENV_PREFIX",
+    "HOLDERS_MAX_BATCH",
     "RATE_FORM",
     "CacheSettings",
     "DexScreenerSettings",
@@ -57,6 +63,7 @@ __all__ = [
     "ProvidersSettings",
     "Rate",
     "RateSetting",
+    "RequestCost",
     "RugCheckSettings",
     "ScoringSettings",
     "Settings",
@@ -172,6 +179,10 @@ def _config_error(exc: ValidationError, origin: str) -> ConfigError:
     key = _key(first["loc"])
     if first["type"] == "extra_forbidden":
         return ConfigError(key, f"unknown key (in {origin})")
+    cause = first.get("ctx", {}).get("error")
+    if isinstance(cause, UnsatisfiableSetting):
+        # raised by a section's model validator: name the field, not the section
+        return ConfigError(f"{key}.{cause.key}", f"{cause} (in {origin})")
     msg = first["msg"].removeprefix("Value error, ")
     got = first.get("input")
     if first["type"] != "value_error" and not isinstance(got, dict):
