@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -9,7 +10,8 @@ import pytest
 
 import tokenradar
 from tokenradar.errors import ConfigError
-from tokenradar.settings import Rate, load_settings
+from tokenradar.settings import Rate, Settings, load_settings
+from tokenradar.settings.sources import check_environment
 
 CONTRACT_TOML = """
 [providers.dexscreener]
@@ -260,3 +262,77 @@ def test_a_fractional_rate_loads_and_its_limiter_admits_a_request(tmp_path: Path
 def test_a_fractional_rate_is_dumped_in_its_normalised_form(tmp_path: Path) -> None:
     s = load_settings(write(tmp_path, '[providers.jupiter]\nrate = "0.5/1s"'))
     assert s.model_dump()["providers"]["jupiter"]["rate"] == "1/2s"
+
+
+# ---------------------------------------------------------------------------
+# Environment variable names
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "suggestion"),
+    [
+        ("TOKENRADAR_STORAGE_URL", "TOKENRADAR_STORAGE__URL"),
+        ("TOKENRADAR_STORAGEE__URL", "TOKENRADAR_STORAGE__URL"),
+        ("TOKENRADAR_PROVIDERS__DEXSCREENER__RATES", "TOKENRADAR_PROVIDERS__DEXSCREENER__RATE"),
+        ("tokenradar_storage_url", "TOKENRADAR_STORAGE__URL"),
+        ("TOKENRADAR_BOGUS", ""),
+    ],
+)
+def test_an_unknown_tokenradar_variable_is_refused_naming_the_nearest_setting(
+    monkeypatch: pytest.MonkeyPatch, name: str, suggestion: str
+) -> None:
+    monkeypatch.setenv(name, "sqlite:///elsewhere.db")
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert info.value.key == name
+    assert "not a setting" in str(info.value)
+    assert f"did you mean {suggestion}?" in str(info.value) if suggestion else True
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("TOKENRADAR_STORAGE__URL", "sqlite:///x.db"),
+        ("tokenradar_storage__url", "sqlite:///x.db"),  # read case-insensitively
+        ("TOKENRADAR_STORAGE__SCHEMA", "radar"),  # the alias ...
+        ("TOKENRADAR_STORAGE__SCHEMA_NAME", "radar"),  # ... and the field name
+        ("TOKENRADAR_STORAGE", '{"url": "sqlite:///x.db"}'),  # a whole table as JSON
+        (
+            "TOKENRADAR_SCORING__ALLOWLIST",
+            '{"solana:So11111111111111111111111111111111111111112": "x"}',
+        ),
+        ("TOKENRADAR_TIERS__HOLDERS__AFTER_LAUNCH", "2m"),
+        ("TOKENRADAR_TEST_POSTGRES_URL", "postgresql://u@h/db"),
+        ("TOKENRADAR_REQUIRE_SERVICES", "1"),
+        ("TOKENRADAR_CRASH_SEED", "7"),
+    ],
+)
+def test_setting_and_known_non_setting_variables_are_accepted(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    load_settings()
+
+
+def test_every_tokenradar_variable_the_repository_reads_is_accepted() -> None:
+    # the settings package, this file and the configuration reference name typos
+    # on purpose; everything else that mentions a variable reads or sets it
+    root = Path(__file__).parents[1]
+    settings_pkg = root / "src" / "tokenradar" / "settings"
+    files = [
+        path
+        for path in [*(root / "src").rglob("*.py"), *(root / "tests").rglob("*.py")]
+        if settings_pkg not in path.parents and path != Path(__file__)
+    ]
+    files += [root / ".ci" / "run", root / "pyproject.toml", root / "README.md"]
+    files += [p for p in (root / "docs").glob("*.md") if p.name != "configuration.md"]
+    names = {
+        name
+        for path in files
+        if path.exists()
+        for name in re.findall(r"TOKENRADAR_[A-Z0-9_]*[A-Z0-9]", path.read_text(encoding="utf-8"))
+    }
+    assert "TOKENRADAR_CRASH_SEED" in names  # the scan sees what it should
+    for name in sorted(names):
+        check_environment({name: "x"}, Settings)  # raises ConfigError naming it

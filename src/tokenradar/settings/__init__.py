@@ -6,8 +6,9 @@ with ``__`` between levels, e.g. ``TOKENRADAR_PROVIDERS__DEXSCREENER__RATE=120/6
 
 Anything invalid is rejected by :func:`load_settings` with a
 :class:`~tokenradar.errors.ConfigError` naming the key and the expected form:
-a bad value, an unknown key, or a limit that can never be met (a rate smaller
-than the provider's largest request).
+a bad value, an unknown key, a ``TOKENRADAR_…`` variable that is no setting,
+or a limit that can never be met (a rate smaller than the provider's largest
+request).
 
 This package is the bottom layer for configuration: it imports nothing of
 ``flow``, ``scoring``, ``providers`` or ``store``, which all import it. The
@@ -39,6 +40,7 @@ from tokenradar.settings.providers import (
     UnsatisfiableSetting,
 )
 from tokenradar.settings.scoring import ScoringSettings
+from tokenradar.settings.sources import ENV_DELIMITER, ENV_PREFIX, check_environment
 from tokenradar.settings.tiers import TiersSettings
 from tokenradar.settings.values import (
     RATE_FORM,
@@ -73,8 +75,6 @@ __all__ = [
     "WsUrl",
     "load_settings",
 ]
-
-ENV_PREFIX = "TOKENRADAR_"
 
 # ---------------------------------------------------------------------------
 # Sections
@@ -142,7 +142,7 @@ class CacheSettings(Section):
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
-        env_nested_delimiter="__",
+        env_nested_delimiter=ENV_DELIMITER,
         extra="forbid",
         frozen=True,
         validate_default=True,
@@ -193,7 +193,8 @@ def _config_error(exc: ValidationError, origin: str) -> ConfigError:
 def load_settings(config: Path | str | None = None) -> Settings:
     """Defaults, then the TOML file ``config``, then ``TOKENRADAR_…`` variables.
 
-    Raises :class:`ConfigError` naming the first bad key.
+    Raises :class:`ConfigError` naming the first bad key, or the first
+    ``TOKENRADAR_…`` variable that is not a setting.
     """
     data: dict[str, Any] = {}
     origin = "defaults"
@@ -208,7 +209,8 @@ def load_settings(config: Path | str | None = None) -> Settings:
             raise ConfigError("--config", f"cannot read {path}: {exc}") from exc
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError("--config", f"{path} is not valid TOML: {exc}") from exc
-    if any(k.startswith(ENV_PREFIX) for k in os.environ):
+    check_environment(os.environ, Settings)
+    if any(k.upper().startswith(ENV_PREFIX) for k in os.environ):
         origin += " or TOKENRADAR_* environment"
     try:
         return Settings(**data)
