@@ -11,7 +11,8 @@ import pytest
 import tokenradar
 from tokenradar.errors import ConfigError
 from tokenradar.settings import Rate, Settings, load_settings
-from tokenradar.settings.sources import check_environment
+from tokenradar.settings.sources import check_environment, setting_keys
+from tokenradar.settings.values import strict_flag
 
 CONTRACT_TOML = """
 [providers.dexscreener]
@@ -262,6 +263,69 @@ def test_a_fractional_rate_loads_and_its_limiter_admits_a_request(tmp_path: Path
 def test_a_fractional_rate_is_dumped_in_its_normalised_form(tmp_path: Path) -> None:
     s = load_settings(write(tmp_path, '[providers.jupiter]\nrate = "0.5/1s"'))
     assert s.model_dump()["providers"]["jupiter"]["rate"] == "1/2s"
+
+
+# ---------------------------------------------------------------------------
+# Flags and the file's encoding
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("toml", "key"),
+    [
+        ('[providers.dexscreener]\nenabled = "yes"', "providers.dexscreener.enabled"),
+        ("[providers.dexscreener]\nenabled = 1", "providers.dexscreener.enabled"),
+        ('[providers.jupiter]\nenabled = "true"', "providers.jupiter.enabled"),
+        ("[storage]\nauto_upgrade = 0", "storage.auto_upgrade"),
+        ("[scoring.checks.mint_authority]\ngate = 1", "scoring.checks.mint_authority.gate"),
+        ('[scoring]\nbuiltin_allowlist = "false"', "scoring.builtin_allowlist"),
+    ],
+)
+def test_a_flag_in_the_file_must_be_true_or_false(tmp_path: Path, toml: str, key: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(write(tmp_path, toml))
+    assert info.value.key == key
+    assert "expected true or false" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("true", True), ("FALSE", False), ("1", True), ("0", False), ("False", False)],
+)
+def test_a_flag_in_the_environment_takes_true_false_1_0(
+    monkeypatch: pytest.MonkeyPatch, value: str, expected: bool
+) -> None:
+    monkeypatch.setenv("TOKENRADAR_PROVIDERS__RUGCHECK__ENABLED", value)
+    assert load_settings().providers.rugcheck.enabled is expected
+
+
+@pytest.mark.parametrize("value", ["yes", "on", "2", "", "t"])
+def test_a_flag_in_the_environment_refuses_other_words(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("TOKENRADAR_PROVIDERS__RUGCHECK__ENABLED", value)
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert info.value.key == "providers.rugcheck.enabled"
+    assert "expected true or false" in str(info.value)
+
+
+def test_every_flag_in_the_settings_tree_is_strict() -> None:
+    # a subclass that re-declares ``gate: bool`` would drop the strict validator
+    loose = [
+        key.dotted
+        for key in setting_keys(Settings)
+        if key.field.annotation is bool
+        and not any(getattr(m, "func", None) is strict_flag for m in key.field.metadata)
+    ]
+    assert loose == []
+
+
+def test_a_config_file_starting_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
+    path = tmp_path / "tokenradar.toml"
+    path.write_bytes(CONTRACT_TOML.encode("utf-8-sig"))
+    s = load_settings(path)
+    assert s.providers.dexscreener.base_url == "http://127.0.0.1:9000/dex"
 
 
 # ---------------------------------------------------------------------------

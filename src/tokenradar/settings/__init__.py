@@ -40,11 +40,17 @@ from tokenradar.settings.providers import (
     UnsatisfiableSetting,
 )
 from tokenradar.settings.scoring import ScoringSettings
-from tokenradar.settings.sources import ENV_DELIMITER, ENV_PREFIX, check_environment
+from tokenradar.settings.sources import (
+    ENV_DELIMITER,
+    ENV_PREFIX,
+    check_environment,
+    check_file_flags,
+)
 from tokenradar.settings.tiers import TiersSettings
 from tokenradar.settings.values import (
     RATE_FORM,
     Duration,
+    Flag,
     HttpUrl,
     Rate,
     RateSetting,
@@ -59,6 +65,7 @@ __all__ = [
     "CacheSettings",
     "DexScreenerSettings",
     "Duration",
+    "Flag",
     "HttpUrl",
     "JupiterSettings",
     "ProviderSettings",
@@ -86,7 +93,7 @@ class StorageSettings(Section):
     #: SQLite ``PRAGMA synchronous``: NORMAL survives a process crash; FULL also a power cut
     synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
     #: run pending migrations at start (``tokenradar db upgrade`` does it explicitly)
-    auto_upgrade: bool = True
+    auto_upgrade: Flag = True
     #: PostgreSQL schema to keep the tables in (created if missing); None = the default path
     schema_name: str | None = Field(
         default=None, alias="schema", pattern=r"^[a-z_][a-z0-9_]{0,62}$"
@@ -202,7 +209,8 @@ def load_settings(config: Path | str | None = None) -> Settings:
         path = Path(config)
         origin = str(path)
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            # utf-8-sig: editors on Windows start the file with a byte-order mark
+            data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
         except FileNotFoundError as exc:
             raise ConfigError("--config", f"no such file: {path}") from exc
         except (OSError, UnicodeDecodeError) as exc:
@@ -210,6 +218,7 @@ def load_settings(config: Path | str | None = None) -> Settings:
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError("--config", f"{path} is not valid TOML: {exc}") from exc
     check_environment(os.environ, Settings)
+    check_file_flags(data, Settings, origin)
     if any(k.upper().startswith(ENV_PREFIX) for k in os.environ):
         origin += " or TOKENRADAR_* environment"
     try:

@@ -25,7 +25,7 @@ from typing import Final
 
 from pydantic import Field, SecretStr, model_validator
 
-from tokenradar.settings.values import HttpUrl, Rate, RateSetting, Section, WsUrl
+from tokenradar.settings.values import Flag, HttpUrl, Rate, RateSetting, Section, WsUrl
 
 #: tokens per holders batch: ``getTokenLargestAccounts`` takes one mint per call
 #: and answers its 20 largest accounts, so a batch of 20 tokens already makes
@@ -54,7 +54,7 @@ class RequestCost:
 class ProviderSettings(Section):
     """Keys every provider takes."""
 
-    enabled: bool = True
+    enabled: Flag = True
     rate: RateSetting = None
     max_batch: int = Field(default=1, ge=1)
     max_in_flight: int = Field(default=4, ge=1, le=1000)

@@ -27,7 +27,7 @@ from pydantic import Field, field_validator, model_validator
 
 from tokenradar.domain import TokenRef
 from tokenradar.errors import InvalidAddress
-from tokenradar.settings.values import Section
+from tokenradar.settings.values import Flag, Section
 
 
 class UnknownPolicy(StrEnum):
@@ -40,7 +40,7 @@ class CheckPolicy(Section):
 
     weight: float = Field(default=10.0, ge=0.0, le=1000.0)
     #: a failed gate forces ``decision = avoid`` and caps the score
-    gate: bool = False
+    gate: Flag = False
     unknown: UnknownPolicy = UnknownPolicy.NEUTRAL
 
 
@@ -49,17 +49,17 @@ class CheckPolicy(Section):
 
 class MintAuthorityPolicy(CheckPolicy):
     weight: float = Field(default=20.0, ge=0.0, le=1000.0)
-    gate: bool = True
+    gate: Flag = True
 
 
 class FreezeAuthorityPolicy(CheckPolicy):
     weight: float = Field(default=15.0, ge=0.0, le=1000.0)
-    gate: bool = True
+    gate: Flag = True
 
 
 class TokenExtensionsPolicy(CheckPolicy):
     weight: float = Field(default=15.0, ge=0.0, le=1000.0)
-    gate: bool = True
+    gate: Flag = True
     #: token-2022 extensions that let the issuer take, block or tax transfers
     dangerous: tuple[str, ...] = ("permanentDelegate", "transferHook", "nonTransferable")
     #: a transfer fee above this many basis points fails (0: any fee fails)
@@ -95,14 +95,14 @@ class RugcheckDangersPolicy(CheckPolicy):
     of rugs, copycat, ...): a gate."""
 
     weight: float = Field(default=15.0, ge=0.0, le=1000.0)
-    gate: bool = True
+    gate: Flag = True
     #: more danger-level risks than this fails (risks other checks already judge excluded)
     max_dangers: int = Field(default=0, ge=0)
 
 
 class RugcheckRuggedPolicy(CheckPolicy):
     weight: float = Field(default=20.0, ge=0.0, le=1000.0)
-    gate: bool = True
+    gate: Flag = True
 
 
 # --- market checks (DexScreener) --------------------------------------------
@@ -122,7 +122,7 @@ class LiquidityPulledPolicy(CheckPolicy):
     source for an executed rug. Thin liquidity without a crash is a dead
     token (``liquidity_floor``, tier ``cold``), not a pull."""
 
-    gate: bool = True
+    gate: Flag = True
     #: pooled liquidity below this (USD) ...
     below_usd: float = Field(default=1_000.0, ge=0.0)
     #: ... together with a fall of at least this percent in any window (m5/h1/h6/h24)
@@ -305,7 +305,7 @@ class ScoringSettings(Section):
     tier: TierPolicy = TierPolicy()
     confidence: ConfidencePolicy = ConfidencePolicy()
     #: include the built-in majors (wrapped SOL, USDC, USDT, JUP, BONK, ...)
-    builtin_allowlist: bool = True
+    builtin_allowlist: Flag = True
     #: more allowlisted tokens: ``"<address>" = "<label>"`` or ``"chain:address" = "<label>"``
     allowlist: dict[str, str] = Field(default_factory=dict)
     allowlist_exempt: tuple[str, ...] = DEFAULT_ALLOWLIST_EXEMPT

@@ -8,6 +8,9 @@
   A few such variables are read by the test suite and CI, not by the
   program; they are listed in :data:`NON_SETTING_VARIABLES` (and anything
   under ``TOKENRADAR_TEST_``).
+- **Flags in the file.** Environment values are strings, so a flag accepts
+  ``"true"``/``"1"``; TOML has real booleans, and :func:`check_file_flags`
+  refuses a quoted or numeric flag there (``enabled = "yes"``, ``enabled = 1``).
 
 The list of valid names is derived from the models (:func:`setting_keys`), so
 a new field is a new variable without a second list to keep.
@@ -127,3 +130,27 @@ def check_environment(environ: Mapping[str, str], model: type[BaseModel]) -> Non
             f"not a setting ({ENV_PREFIX}<SECTION>__<KEY>, '{ENV_DELIMITER}' between levels); "
             f"{hint}",
         )
+
+
+# ---------------------------------------------------------------------------
+# The file
+# ---------------------------------------------------------------------------
+
+
+def check_file_flags(
+    data: Mapping[str, object], model: type[BaseModel], origin: str, prefix: str = ""
+) -> None:
+    """Raise :class:`ConfigError` for a flag the file gives as anything but ``true``/``false``.
+
+    Unknown keys are left to validation, which names them.
+    """
+    children = {key.path[-1]: key for key in _children(model, ())}
+    for spelling, value in data.items():
+        key = children.get(spelling)
+        if key is None:
+            continue
+        dotted = f"{prefix}{spelling}"
+        if key.model is not None and isinstance(value, Mapping):
+            check_file_flags(value, key.model, origin, f"{dotted}.")
+        elif key.field.annotation is bool and not isinstance(value, bool):
+            raise ConfigError(dotted, f"expected true or false, got {value!r} (in {origin})")

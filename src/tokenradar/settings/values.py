@@ -1,4 +1,4 @@
-"""The value forms settings take: rates, durations and URLs.
+"""The value forms settings take: rates, durations, URLs and strict booleans.
 
 Each is an ``Annotated`` type that parses the text a TOML file or an
 environment variable gives and serialises back to the same form, so
@@ -10,6 +10,9 @@ environment variable gives and serialises back to the same form, so
   average rate (``"0.5/1s"`` is ``1/2s``, ``"2.5/1s"`` is ``5/2s``): a limiter
   can only admit whole requests, and ``0.5`` in any second would admit none.
 - **duration**: seconds (a number) or ``"500ms"``, ``"15s"``, ``"2m"``, ``"1h"``, ``"1d"``.
+- **flag**: ``true``/``false``. Environment values are strings, so there
+  ``true``/``false``/``1``/``0`` in any case are read too; ``"yes"``, ``2`` or
+  ``"on"`` are refused rather than guessed.
 """
 
 from __future__ import annotations
@@ -136,6 +139,30 @@ def format_duration(seconds: float) -> str:
 Duration = Annotated[
     float, BeforeValidator(parse_duration), PlainSerializer(format_duration, return_type=str)
 ]
+
+# ---------------------------------------------------------------------------
+# Flags
+# ---------------------------------------------------------------------------
+
+#: what an environment variable may say for a flag (compared in lower case)
+ENV_FLAG_WORDS: Final = {"true": True, "false": False, "1": True, "0": False}
+FLAG_FORM = "true or false (in an environment variable also 1 or 0)"
+
+
+def strict_flag(value: object) -> bool:
+    """``True``/``False``, or the strings an environment variable carries for them.
+
+    Pydantic's own bool also takes ``"yes"``, ``"on"``, ``1`` and ``1.0``: a
+    typo'd word would silently become a decision.
+    """
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ENV_FLAG_WORDS:
+        return ENV_FLAG_WORDS[value.lower()]
+    raise ValueError(f"expected {FLAG_FORM}, got {value!r}")
+
+
+Flag = Annotated[bool, BeforeValidator(strict_flag)]
 
 # ---------------------------------------------------------------------------
 # URLs
