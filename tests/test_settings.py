@@ -1,11 +1,18 @@
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+import tokenradar
 from tokenradar.errors import ConfigError
-from tokenradar.settings import Rate, load_settings
+from tokenradar.settings import Rate, Settings, load_settings
+from tokenradar.settings.sources import check_environment, setting_keys
+from tokenradar.settings.values import strict_flag
 
 CONTRACT_TOML = """
 [providers.dexscreener]
@@ -108,3 +115,288 @@ def test_broken_toml_and_missing_file_are_config_errors(tmp_path: Path) -> None:
         load_settings(write(tmp_path, "[providers\n"))
     with pytest.raises(ConfigError, match="no such file"):
         load_settings(tmp_path / "missing.toml")
+
+
+# ---------------------------------------------------------------------------
+# Layering
+# ---------------------------------------------------------------------------
+
+
+def test_loading_settings_imports_neither_flow_nor_scoring() -> None:
+    # A subprocess: this test session has imported everything already.
+    src = Path(tokenradar.__file__).parents[1]
+    code = (
+        "import sys, tokenradar.settings\n"
+        "print('\\n'.join(m for m in sys.modules if m.startswith('tokenradar')))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert "tokenradar.settings" in out
+    upper_layers = ("tokenradar.flow", "tokenradar.scoring", "tokenradar.providers")
+    assert [m for m in out if m.startswith(upper_layers)] == []
+
+
+def test_the_moved_models_keep_their_old_import_paths() -> None:
+    from tokenradar.flow import config as flow_config
+    from tokenradar.scoring import policy
+    from tokenradar.settings import scoring, tiers, values
+
+    assert flow_config.TiersSettings is tiers.TiersSettings
+    assert flow_config.Freshness is tiers.Freshness
+    assert flow_config.parse_duration is values.parse_duration
+    assert policy.ScoringSettings is scoring.ScoringSettings
+    assert policy.CheckPolicy is scoring.CheckPolicy
+    assert policy.CHECK_NAMES == scoring.CHECK_NAMES
+
+
+# ---------------------------------------------------------------------------
+# Limits that can never be met
+# ---------------------------------------------------------------------------
+
+
+def test_a_method_rate_below_one_holders_batch_is_refused_naming_the_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the reported hang: a holders batch costs 20 calls, a 10/10s window never fits it
+    monkeypatch.setenv("TOKENRADAR_PROVIDERS__SOLANA_RPC__METHOD_RATE", "10/10s")
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert info.value.key == "providers.solana_rpc.method_rate"
+    message = str(info.value)
+    assert "10/10s cannot fit one holders batch of 20 calls" in message
+    assert "use at least 20/10s or lower max_batch to 10" in message
+
+
+def test_a_host_rate_below_one_holders_batch_is_refused_naming_the_key(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(write(tmp_path, '[providers.solana_rpc]\nrate = "5/1s"'))
+    assert info.value.key == "providers.solana_rpc.rate"
+    assert "use at least 20/1s or lower max_batch to 5" in str(info.value)
+
+
+def test_a_smaller_holders_batch_makes_a_low_method_rate_fit(tmp_path: Path) -> None:
+    s = load_settings(
+        write(tmp_path, '[providers.solana_rpc]\nmethod_rate = "10/10s"\nmax_batch = 10')
+    )
+    assert s.providers.solana_rpc.holders_batch == 10
+
+
+@pytest.mark.parametrize("method_rate", ["20/10s", "0.5/1s", "10/10s"])
+def test_every_rpc_limit_that_loads_admits_the_largest_holders_batch(
+    tmp_path: Path, method_rate: str
+) -> None:
+    from tokenradar.flow.budgets import provider_budgets
+
+    try:
+        s = load_settings(write(tmp_path, f'[providers.solana_rpc]\nmethod_rate = "{method_rate}"'))
+    except ConfigError:
+        return  # refused at load: never reaches a lane
+    rpc = s.providers.solana_rpc
+    budget = provider_budgets(s.providers)["solana_rpc"]
+    permit = budget.try_acquire("getTokenLargestAccounts", rpc.holders_batch)
+    assert permit is not None
+
+
+def test_scan_with_an_unsatisfiable_method_rate_exits_with_the_key_instead_of_hanging() -> None:
+    src = Path(tokenradar.__file__).parents[1]
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(src),
+        "TOKENRADAR_PROVIDERS__SOLANA_RPC__METHOD_RATE": "10/10s",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "tokenradar.cli", "scan", "--demo", "30", "--facets", "holders"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "providers.solana_rpc.method_rate" in done.stderr
+
+
+# ---------------------------------------------------------------------------
+# Rate forms
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "shown"),
+    [
+        ("0.5/1s", Rate(1, 2.0), "1/2s"),
+        ("2.5/1s", Rate(5, 2.0), "5/2s"),
+        ("0.25/1m", Rate(1, 240.0), "1/240s"),
+        ("1.5/500ms", Rate(3, 1.0), "3/1s"),
+        ("1/1d", Rate(1, 86400.0), "1/86400s"),
+        ("1000/2d", Rate(1000, 172800.0), "1000/172800s"),
+    ],
+)
+def test_fractional_counts_become_whole_requests_at_the_same_average_rate(
+    text: str, expected: Rate, shown: str
+) -> None:
+    rate = Rate.parse(text)
+    assert rate == expected
+    assert isinstance(rate.count, int)
+    assert str(rate) == shown
+    assert Rate.parse(str(rate)) == rate
+
+
+@pytest.mark.parametrize("count", [0.5, 0, -1, 2.5, True])
+def test_a_rate_is_never_built_with_less_than_one_whole_request(count: float) -> None:
+    with pytest.raises(ValueError, match="whole number"):
+        Rate(count, 1.0)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("key", ["rate", "feed_rate"])
+def test_a_fractional_rate_loads_and_its_limiter_admits_a_request(tmp_path: Path, key: str) -> None:
+    from tokenradar.flow.budgets import provider_budgets
+
+    s = load_settings(write(tmp_path, f'[providers.dexscreener]\n{key} = "0.5/1s"'))
+    assert getattr(s.providers.dexscreener, key) == Rate(1, 2.0)
+    budget = provider_budgets(s.providers)["dexscreener"]
+    assert budget.try_acquire("tokens" if key == "rate" else "profiles") is not None
+
+
+def test_a_fractional_rate_is_dumped_in_its_normalised_form(tmp_path: Path) -> None:
+    s = load_settings(write(tmp_path, '[providers.jupiter]\nrate = "0.5/1s"'))
+    assert s.model_dump()["providers"]["jupiter"]["rate"] == "1/2s"
+
+
+# ---------------------------------------------------------------------------
+# Flags and the file's encoding
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("toml", "key"),
+    [
+        ('[providers.dexscreener]\nenabled = "yes"', "providers.dexscreener.enabled"),
+        ("[providers.dexscreener]\nenabled = 1", "providers.dexscreener.enabled"),
+        ('[providers.jupiter]\nenabled = "true"', "providers.jupiter.enabled"),
+        ("[storage]\nauto_upgrade = 0", "storage.auto_upgrade"),
+        ("[scoring.checks.mint_authority]\ngate = 1", "scoring.checks.mint_authority.gate"),
+        ('[scoring]\nbuiltin_allowlist = "false"', "scoring.builtin_allowlist"),
+    ],
+)
+def test_a_flag_in_the_file_must_be_true_or_false(tmp_path: Path, toml: str, key: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(write(tmp_path, toml))
+    assert info.value.key == key
+    assert "expected true or false" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("true", True), ("FALSE", False), ("1", True), ("0", False), ("False", False)],
+)
+def test_a_flag_in_the_environment_takes_true_false_1_0(
+    monkeypatch: pytest.MonkeyPatch, value: str, expected: bool
+) -> None:
+    monkeypatch.setenv("TOKENRADAR_PROVIDERS__RUGCHECK__ENABLED", value)
+    assert load_settings().providers.rugcheck.enabled is expected
+
+
+@pytest.mark.parametrize("value", ["yes", "on", "2", "", "t"])
+def test_a_flag_in_the_environment_refuses_other_words(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("TOKENRADAR_PROVIDERS__RUGCHECK__ENABLED", value)
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert info.value.key == "providers.rugcheck.enabled"
+    assert "expected true or false" in str(info.value)
+
+
+def test_every_flag_in_the_settings_tree_is_strict() -> None:
+    # a subclass that re-declares ``gate: bool`` would drop the strict validator
+    loose = [
+        key.dotted
+        for key in setting_keys(Settings)
+        if key.field.annotation is bool
+        and not any(getattr(m, "func", None) is strict_flag for m in key.field.metadata)
+    ]
+    assert loose == []
+
+
+def test_a_config_file_starting_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
+    path = tmp_path / "tokenradar.toml"
+    path.write_bytes(CONTRACT_TOML.encode("utf-8-sig"))
+    s = load_settings(path)
+    assert s.providers.dexscreener.base_url == "http://127.0.0.1:9000/dex"
+
+
+# ---------------------------------------------------------------------------
+# Environment variable names
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "suggestion"),
+    [
+        ("TOKENRADAR_STORAGE_URL", "TOKENRADAR_STORAGE__URL"),
+        ("TOKENRADAR_STORAGEE__URL", "TOKENRADAR_STORAGE__URL"),
+        ("TOKENRADAR_PROVIDERS__DEXSCREENER__RATES", "TOKENRADAR_PROVIDERS__DEXSCREENER__RATE"),
+        ("tokenradar_storage_url", "TOKENRADAR_STORAGE__URL"),
+        ("TOKENRADAR_BOGUS", ""),
+    ],
+)
+def test_an_unknown_tokenradar_variable_is_refused_naming_the_nearest_setting(
+    monkeypatch: pytest.MonkeyPatch, name: str, suggestion: str
+) -> None:
+    monkeypatch.setenv(name, "sqlite:///elsewhere.db")
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert info.value.key == name
+    assert "not a setting" in str(info.value)
+    assert f"did you mean {suggestion}?" in str(info.value) if suggestion else True
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("TOKENRADAR_STORAGE__URL", "sqlite:///x.db"),
+        ("tokenradar_storage__url", "sqlite:///x.db"),  # read case-insensitively
+        ("TOKENRADAR_STORAGE__SCHEMA", "radar"),  # the alias ...
+        ("TOKENRADAR_STORAGE__SCHEMA_NAME", "radar"),  # ... and the field name
+        ("TOKENRADAR_STORAGE", '{"url": "sqlite:///x.db"}'),  # a whole table as JSON
+        (
+            "TOKENRADAR_SCORING__ALLOWLIST",
+            '{"solana:So11111111111111111111111111111111111111112": "x"}',
+        ),
+        ("TOKENRADAR_TIERS__HOLDERS__AFTER_LAUNCH", "2m"),
+        ("TOKENRADAR_TEST_POSTGRES_URL", "postgresql://u@h/db"),
+        ("TOKENRADAR_REQUIRE_SERVICES", "1"),
+        ("TOKENRADAR_CRASH_SEED", "7"),
+    ],
+)
+def test_setting_and_known_non_setting_variables_are_accepted(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    load_settings()
+
+
+def test_every_tokenradar_variable_the_repository_reads_is_accepted() -> None:
+    # the settings package, this file and the configuration reference name typos
+    # on purpose; everything else that mentions a variable reads or sets it
+    root = Path(__file__).parents[1]
+    settings_pkg = root / "src" / "tokenradar" / "settings"
+    files = [
+        path
+        for path in [*(root / "src").rglob("*.py"), *(root / "tests").rglob("*.py")]
+        if settings_pkg not in path.parents and path != Path(__file__)
+    ]
+    files += [root / ".ci" / "run", root / "pyproject.toml", root / "README.md"]
+    files += [p for p in (root / "docs").glob("*.md") if p.name != "configuration.md"]
+    names = {
+        name
+        for path in files
+        if path.exists()
+        for name in re.findall(r"TOKENRADAR_[A-Z0-9_]*[A-Z0-9]", path.read_text(encoding="utf-8"))
+    }
+    assert "TOKENRADAR_CRASH_SEED" in names  # the scan sees what it should
+    for name in sorted(names):
+        check_environment({name: "x"}, Settings)  # raises ConfigError naming it

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from tokenradar.domain import FacetKind
 from tokenradar.flow.plans import DEFAULT_FILL_HORIZON, default_plans
-from tokenradar.providers.solana_rpc import HOLDERS_MAX_BATCH
-from tokenradar.settings import Settings
+from tokenradar.settings import HOLDERS_MAX_BATCH, Settings
 
 
 def test_only_lanes_whose_batches_are_free_fill_them_and_only_within_a_horizon() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tokenradar.domain import CheckState, Decision, FacetKind, TokenRef
+from tokenradar.scoring.allowlist import effective_allowlist
 from tokenradar.scoring.policy import ScoringSettings
 
 from .builders import AUTHORITY, TOKEN, USDT, facets, risk_item
@@ -51,7 +52,7 @@ def test_allowlist_is_extendable_in_settings_and_builtins_can_be_dropped() -> No
     extended = ScoringSettings.model_validate({"allowlist": {TOKEN.address: "Our token"}})
     s = score(facets(TOKEN, **USDT_AS_SEEN), extended)
     assert check(s, "mint_authority").reason == "allowlisted major (Our token): passes by design"
-    assert extended.effective_allowlist()[f"solana:{USDT.address}"] == "USDT"
+    assert effective_allowlist(extended)[f"solana:{USDT.address}"] == "USDT"
 
     bare = ScoringSettings(builtin_allowlist=False)
     s = score(facets(USDT, **USDT_AS_SEEN), bare, token=USDT)
@@ -61,7 +62,7 @@ def test_allowlist_is_extendable_in_settings_and_builtins_can_be_dropped() -> No
 def test_allowlist_entries_accept_chain_prefixes_and_normalise_evm_case() -> None:
     evm = "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"
     s = ScoringSettings.model_validate({"allowlist": {f"ethereum:{evm}": "USDC (eth)"}})
-    assert str(TokenRef("ethereum", evm)) in s.effective_allowlist()
+    assert str(TokenRef("ethereum", evm)) in effective_allowlist(s)
 
 
 def test_allowlisted_checks_keep_their_source_facet_age() -> None:

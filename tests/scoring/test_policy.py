@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tokenradar.errors import ConfigError
+from tokenradar.scoring.allowlist import effective_allowlist
 from tokenradar.scoring.policy import CHECK_NAMES, UnknownPolicy
 from tokenradar.settings import Settings, load_settings
 
@@ -82,7 +83,7 @@ def test_the_configuration_example_in_the_docs_loads(tmp_path: Path) -> None:
     assert settings.scoring.checks.liquidity_floor.min_usd == 25000
     assert settings.scoring.checks.mint_authority.unknown is UnknownPolicy.FAIL
     assert "solana:7GCihgDB8fe6KNjn2MYtkzZcRjQy3t9GHdC8uHYmW2hr" in (
-        settings.scoring.effective_allowlist()
+        effective_allowlist(settings.scoring)
     )
 
 

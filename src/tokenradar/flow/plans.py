@@ -23,8 +23,7 @@ from tokenradar.domain import Facet, FacetKind, TokenRef
 from tokenradar.flow.lane import FetchBatch, LaneSpec
 from tokenradar.providers.gate import Gate
 from tokenradar.providers.registry import build_client, provider_settings
-from tokenradar.providers.solana_rpc import HOLDERS_MAX_BATCH
-from tokenradar.settings import ProviderSettings, Settings
+from tokenradar.settings import HOLDERS_MAX_BATCH, ProviderSettings, Settings
 
 #: default fill horizon (seconds) of lanes whose batch is free to fill
 DEFAULT_FILL_HORIZON = 120.0

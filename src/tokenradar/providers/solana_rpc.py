@@ -59,10 +59,9 @@ from tokenradar.providers.solana_parse import (
     rpc_value,
     token_account_owner,
 )
-from tokenradar.settings import SolanaRpcSettings
+from tokenradar.settings import HOLDERS_MAX_BATCH, SolanaRpcSettings
 
 MAX_KEYS: Final = 100  # getMultipleAccounts' limit
-HOLDERS_MAX_BATCH: Final = 20
 _COMMITMENT: Final = {"commitment": "confirmed"}
 _PARSED: Final = {"encoding": "jsonParsed", "commitment": "confirmed"}
 _OWNER_ONLY: Final = {

@@ -11,6 +11,8 @@ Real Solana mint addresses. Extend with ``[scoring.allowlist]``.
 
 from __future__ import annotations
 
+from tokenradar.settings.scoring import ScoringSettings
+
 MAJORS: dict[str, str] = {
     "So11111111111111111111111111111111111111112": "wrapped SOL",
     "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v": "USDC",
@@ -23,3 +25,10 @@ MAJORS: dict[str, str] = {
     "J1toso1uCk3RLmjorhTtrVwY9HJ7X8V9yYac6Y7kGCPn": "JitoSOL",
     "mSoLzYCxHdYgdzU16g5QSh3i5K3z3KZK7ytfqcJm7So": "mSOL",
 }
+
+
+def effective_allowlist(settings: ScoringSettings) -> dict[str, str]:
+    """``"chain:address" -> label`` of every allowlisted token: the built-in
+    majors (unless ``builtin_allowlist = false``) and ``[scoring.allowlist]``."""
+    base = {f"solana:{addr}": label for addr, label in MAJORS.items()}
+    return (base if settings.builtin_allowlist else {}) | settings.allowlist

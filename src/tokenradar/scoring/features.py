@@ -32,6 +32,7 @@ from tokenradar.domain import (
     RiskField,
     TokenRef,
 )
+from tokenradar.scoring.allowlist import effective_allowlist
 from tokenradar.scoring.checks.authority import LEGACY_PROGRAM_IDS, dangerous_extensions
 from tokenradar.scoring.checks.holders import (
     LP_UNLOCKED_RISKS,
@@ -137,7 +138,7 @@ def _extract(
         data[kind] = [
             f.data if f is not None and f.state is FacetState.OK else None for f in facets
         ]
-    allow = settings.effective_allowlist()
+    allow = effective_allowlist(settings)
     labels = [allow.get(str(t)) for t in feats.tokens]
     feats.text["allowlisted"] = labels
     feats.num["allowlisted"] = np.array([x is not None for x in labels], dtype=np.float64).reshape(

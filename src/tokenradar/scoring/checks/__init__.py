@@ -10,6 +10,7 @@ place to read what a check means.
 from __future__ import annotations
 
 from tokenradar.domain import CheckResult, CheckState, TokenRef
+from tokenradar.scoring.allowlist import effective_allowlist
 from tokenradar.scoring.checks import authority, holders, market, momentum, rugcheck
 from tokenradar.scoring.checks.base import (
     Category,
@@ -40,7 +41,7 @@ SPECS_BY_NAME = {spec.name: spec for spec in CATALOGUE}
 def make_context(
     token: TokenRef, facets: FacetMap, now: float, settings: ScoringSettings
 ) -> Context:
-    label = settings.effective_allowlist().get(str(token))
+    label = effective_allowlist(settings).get(str(token))
     return Context(token, facets, now, settings, label)
 
 

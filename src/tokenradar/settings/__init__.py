@@ -5,7 +5,15 @@ TOML file given with ``--config``, then ``TOKENRADAR_…`` environment variables
 with ``__`` between levels, e.g. ``TOKENRADAR_PROVIDERS__DEXSCREENER__RATE=120/60s``.
 
 Anything invalid is rejected by :func:`load_settings` with a
-:class:`~tokenradar.errors.ConfigError` naming the key and the expected form.
+:class:`~tokenradar.errors.ConfigError` naming the key and the expected form:
+a bad value, an unknown key, a ``TOKENRADAR_…`` variable that is no setting,
+or a limit that can never be met (a rate smaller than the provider's largest
+request).
+
+This package is the bottom layer for configuration: it imports nothing of
+``flow``, ``scoring``, ``providers`` or ``store``, which all import it. The
+sections live in submodules (``values``, ``providers``, ``tiers``, ``scoring``)
+and are re-exported here.
 """
 
 from __future__ import annotations
@@ -13,173 +21,79 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    PlainSerializer,
-    SecretStr,
-    ValidationError,
-    field_validator,
-)
+from pydantic import ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from tokenradar.errors import ConfigError
-from tokenradar.flow.config import TiersSettings
-from tokenradar.scoring.policy import ScoringSettings
+from tokenradar.settings.providers import (
+    HOLDERS_MAX_BATCH,
+    DexScreenerSettings,
+    JupiterSettings,
+    ProviderSettings,
+    ProvidersSettings,
+    RequestCost,
+    RugCheckSettings,
+    SolanaRpcSettings,
+    UnsatisfiableSetting,
+)
+from tokenradar.settings.scoring import ScoringSettings
+from tokenradar.settings.sources import (
+    ENV_DELIMITER,
+    ENV_PREFIX,
+    check_environment,
+    check_file_flags,
+)
+from tokenradar.settings.tiers import TiersSettings
+from tokenradar.settings.values import (
+    RATE_FORM,
+    Duration,
+    Flag,
+    HttpUrl,
+    Rate,
+    RateSetting,
+    Section,
+    WsUrl,
+)
 
-ENV_PREFIX = "TOKENRADAR_"
-
-# ---------------------------------------------------------------------------
-# Value types
-# ---------------------------------------------------------------------------
-
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
-_RATE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*(\d+(?:\.\d+)?)?\s*(ms|s|min|m|h)\s*$")
-RATE_FORM = "'N/<period>' such as '300/60s', '40/10s', '1/2s' or '5/1m', or 'auto'"
-
-
-@dataclass(frozen=True, slots=True)
-class Rate:
-    """At most ``count`` requests in any ``period`` seconds."""
-
-    count: float
-    period: float
-
-    @property
-    def per_second(self) -> float:
-        return self.count / self.period
-
-    def __str__(self) -> str:
-        return f"{self.count:g}/{self.period:g}s"
-
-    @classmethod
-    def parse(cls, text: str) -> Rate:
-        m = _RATE_RE.match(text)
-        if not m:
-            raise ValueError(f"expected {RATE_FORM}, got {text!r}")
-        count = float(m.group(1))
-        period = float(m.group(2) or 1) * _UNITS[m.group(3)]
-        if count <= 0 or period <= 0:
-            raise ValueError(f"expected a positive count and period, got {text!r}")
-        return cls(count, period)
-
-
-def _rate_or_auto(value: object) -> Rate | None:
-    if value is None or isinstance(value, Rate):
-        return value
-    if not isinstance(value, str):
-        raise ValueError(f"expected {RATE_FORM}, got {value!r}")
-    if value.strip().lower() == "auto":
-        return None
-    return Rate.parse(value)
-
-
-#: A configured limit; ``None`` means ``"auto"``: unknown, to be discovered.
-RateSetting = Annotated[
-    Rate | None,
-    BeforeValidator(_rate_or_auto),
-    PlainSerializer(lambda r: "auto" if r is None else str(r), return_type=str),
+__all__ = [
+    "ENV_PREFIX",
+    "HOLDERS_MAX_BATCH",
+    "RATE_FORM",
+    "CacheSettings",
+    "DexScreenerSettings",
+    "Duration",
+    "Flag",
+    "HttpUrl",
+    "JupiterSettings",
+    "ProviderSettings",
+    "ProvidersSettings",
+    "Rate",
+    "RateSetting",
+    "RequestCost",
+    "RugCheckSettings",
+    "ScoringSettings",
+    "Settings",
+    "SolanaRpcSettings",
+    "StorageSettings",
+    "TiersSettings",
+    "WsUrl",
+    "load_settings",
 ]
-
-
-def _http_url(value: object) -> str:
-    if not isinstance(value, str) or not re.match(r"^https?://[^\s/]+(/\S*)?$", value.strip()):
-        raise ValueError(
-            f"expected an http(s) URL like 'https://api.example.com' or "
-            f"'http://127.0.0.1:9000/prefix', got {value!r}"
-        )
-    return value.strip().rstrip("/")
-
-
-def _ws_url(value: object) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str) or not re.match(r"^wss?://[^\s/]+(/\S*)?$", value.strip()):
-        raise ValueError(f"expected a ws(s) URL like 'wss://api.example.com', got {value!r}")
-    return value.strip().rstrip("/")
-
-
-HttpUrl = Annotated[str, BeforeValidator(_http_url)]
-WsUrl = Annotated[str | None, BeforeValidator(_ws_url)]
 
 # ---------------------------------------------------------------------------
 # Sections
 # ---------------------------------------------------------------------------
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
-
-
-class ProviderSettings(_Section):
-    """Keys every provider takes."""
-
-    enabled: bool = True
-    rate: RateSetting = None
-    max_batch: int = Field(default=1, ge=1)
-    max_in_flight: int = Field(default=4, ge=1, le=1000)
-    timeout: float = Field(default=10.0, gt=0, le=300)
-    api_key: SecretStr | None = None
-
-
-class DexScreenerSettings(ProviderSettings):
-    base_url: HttpUrl = "https://api.dexscreener.com"
-    rate: RateSetting = Rate(300, 60)
-    #: profiles/boosts feeds have their own, lower limit
-    feed_rate: RateSetting = Rate(60, 60)
-    max_batch: int = Field(default=30, ge=1, le=30)
-    max_in_flight: int = Field(default=8, ge=1, le=1000)
-
-
-class SolanaRpcSettings(ProviderSettings):
-    url: HttpUrl = "https://api.mainnet-beta.solana.com"
-    #: logsSubscribe endpoint; derived from ``url`` (http→ws) when not set
-    ws_url: WsUrl = None
-    rate: RateSetting = Rate(100, 10)
-    method_rate: RateSetting = Rate(40, 10)
-    max_batch: int = Field(default=100, ge=1, le=100)
-    max_in_flight: int = Field(default=40, ge=1, le=1000)
-
-    @property
-    def websocket_url(self) -> str:
-        if self.ws_url:
-            return self.ws_url
-        return "ws" + self.url.removeprefix("http")
-
-
-class RugCheckSettings(ProviderSettings):
-    base_url: HttpUrl = "https://api.rugcheck.xyz"
-    rate: RateSetting = None
-    max_batch: int = Field(default=1, ge=1, le=1)
-    max_in_flight: int = Field(default=4, ge=1, le=1000)
-
-
-class JupiterSettings(ProviderSettings):
-    base_url: HttpUrl = "https://api.jup.ag"
-    rate: RateSetting = Rate(30, 60)
-    max_batch: int = Field(default=50, ge=1, le=50)
-    max_in_flight: int = Field(default=2, ge=1, le=1000)
-
-
-class ProvidersSettings(_Section):
-    dexscreener: DexScreenerSettings = DexScreenerSettings()
-    solana_rpc: SolanaRpcSettings = SolanaRpcSettings()
-    rugcheck: RugCheckSettings = RugCheckSettings()
-    jupiter: JupiterSettings = JupiterSettings()
-
-
-class StorageSettings(_Section):
+class StorageSettings(Section):
     url: str = "sqlite:///tokenradar.db"
     #: SQLite ``PRAGMA synchronous``: NORMAL survives a process crash; FULL also a power cut
     synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
     #: run pending migrations at start (``tokenradar db upgrade`` does it explicitly)
-    auto_upgrade: bool = True
+    auto_upgrade: Flag = True
     #: PostgreSQL schema to keep the tables in (created if missing); None = the default path
     schema_name: str | None = Field(
         default=None, alias="schema", pattern=r"^[a-z_][a-z0-9_]{0,62}$"
@@ -216,7 +130,7 @@ class StorageSettings(_Section):
         return v
 
 
-class CacheSettings(_Section):
+class CacheSettings(Section):
     redis_url: str | None = None
 
     @field_validator("redis_url")
@@ -235,7 +149,7 @@ class CacheSettings(_Section):
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
-        env_nested_delimiter="__",
+        env_nested_delimiter=ENV_DELIMITER,
         extra="forbid",
         frozen=True,
         validate_default=True,
@@ -272,6 +186,10 @@ def _config_error(exc: ValidationError, origin: str) -> ConfigError:
     key = _key(first["loc"])
     if first["type"] == "extra_forbidden":
         return ConfigError(key, f"unknown key (in {origin})")
+    cause = first.get("ctx", {}).get("error")
+    if isinstance(cause, UnsatisfiableSetting):
+        # raised by a section's model validator: name the field, not the section
+        return ConfigError(f"{key}.{cause.key}", f"{cause} (in {origin})")
     msg = first["msg"].removeprefix("Value error, ")
     got = first.get("input")
     if first["type"] != "value_error" and not isinstance(got, dict):
@@ -282,7 +200,8 @@ def _config_error(exc: ValidationError, origin: str) -> ConfigError:
 def load_settings(config: Path | str | None = None) -> Settings:
     """Defaults, then the TOML file ``config``, then ``TOKENRADAR_…`` variables.
 
-    Raises :class:`ConfigError` naming the first bad key.
+    Raises :class:`ConfigError` naming the first bad key, or the first
+    ``TOKENRADAR_…`` variable that is not a setting.
     """
     data: dict[str, Any] = {}
     origin = "defaults"
@@ -290,14 +209,17 @@ def load_settings(config: Path | str | None = None) -> Settings:
         path = Path(config)
         origin = str(path)
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            # utf-8-sig: editors on Windows start the file with a byte-order mark
+            data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
         except FileNotFoundError as exc:
             raise ConfigError("--config", f"no such file: {path}") from exc
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError("--config", f"cannot read {path}: {exc}") from exc
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError("--config", f"{path} is not valid TOML: {exc}") from exc
-    if any(k.startswith(ENV_PREFIX) for k in os.environ):
+    check_environment(os.environ, Settings)
+    check_file_flags(data, Settings, origin)
+    if any(k.upper().startswith(ENV_PREFIX) for k in os.environ):
         origin += " or TOKENRADAR_* environment"
     try:
         return Settings(**data)
