@@ -7,7 +7,7 @@ fetch is plugged in by passing other plans, without editing the engine.
 
 Batch filling: a lane whose request costs the same however many tokens it
 carries (DexScreener, ``getMultipleAccounts``, Jupiter) fills a batch with tokens
-due within ``fill_horizon`` seconds, which costs nothing; a lane that pays per
+due within the provider's ``fill_horizon`` (default 2 min), which costs nothing; a lane that pays per
 token (holders: one ``getTokenLargestAccounts`` call each) sends only what is
 due, because filling would spend the scarcest budget on tokens not yet due.
 """
@@ -24,10 +24,6 @@ from tokenradar.flow.lane import FetchBatch, LaneSpec
 from tokenradar.providers.gate import Gate
 from tokenradar.providers.registry import build_client, provider_settings
 from tokenradar.settings import HOLDERS_MAX_BATCH, ProviderSettings, Settings
-
-#: default fill horizon (seconds) of lanes whose batch is free to fill
-DEFAULT_FILL_HORIZON = 120.0
-
 
 class Closable(Protocol):
     async def aclose(self) -> None: ...
@@ -80,7 +76,7 @@ def default_plan(kind: FacetKind, settings: Settings, *, clock: Clock = SYSTEM_C
     max_batch = section.max_batch
     if row.max_batch_cap is not None:
         max_batch = min(max_batch, row.max_batch_cap)
-    horizon = 0.0 if row.cost_per_token else DEFAULT_FILL_HORIZON
+    horizon = 0.0 if row.cost_per_token else section.fill_horizon
     spec = LaneSpec(
         f"{row.provider}.{kind.value}",
         kind,

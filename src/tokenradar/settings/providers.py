@@ -25,7 +25,7 @@ from typing import Final
 
 from pydantic import Field, SecretStr, model_validator
 
-from tokenradar.settings.values import Flag, HttpUrl, Rate, RateSetting, Section, WsUrl
+from tokenradar.settings.values import Duration, Flag, HttpUrl, Rate, RateSetting, Section, WsUrl
 
 #: tokens per holders batch: ``getTokenLargestAccounts`` takes one mint per call
 #: and answers its 20 largest accounts, so a batch of 20 tokens already makes
@@ -60,6 +60,9 @@ class ProviderSettings(Section):
     max_in_flight: int = Field(default=4, ge=1, le=1000)
     timeout: float = Field(default=10.0, gt=0, le=300)
     api_key: SecretStr | None = None
+    #: a batch that costs the same however full is filled with tokens due within this
+    #: long (lanes that pay per token, holders, only ever send what is due)
+    fill_horizon: Duration = 120.0
 
     def largest_requests(self) -> dict[str, RequestCost]:
         """Per limit field, the costliest request that passes through it."""
