@@ -5,7 +5,7 @@ database, Alembic migrations shipped in the package. Start with
 :func:`open_store`; see docs/storage.md.
 """
 
-from tokenradar.store.facade import CommitLog, Store, open_store
+from tokenradar.store.facade import Store, open_store
 from tokenradar.store.queries import (
     AlertState,
     HistoryPoint,
@@ -14,13 +14,21 @@ from tokenradar.store.queries import (
     StoredFacet,
 )
 from tokenradar.store.records import AlertFire, IllegalTransition, ScanRecord, ScanStatus
-from tokenradar.store.writer import CommittedBatch, Writer, WriterState, WriterStats
+from tokenradar.store.writer import (
+    CommitListener,
+    CommittedBatch,
+    FailureListener,
+    Writer,
+    WriterState,
+    WriterStats,
+)
 
 __all__ = [
     "AlertFire",
     "AlertState",
-    "CommitLog",
+    "CommitListener",
     "CommittedBatch",
+    "FailureListener",
     "HistoryPoint",
     "IllegalTransition",
     "OutcomeStat",

@@ -13,15 +13,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
-from typing import IO, TypeVar
+from typing import TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tokenradar.clock import SYSTEM_CLOCK, Clock
 from tokenradar.domain import Decision, FacetKind, Score, Tier, TokenRef
-from tokenradar.errors import StorageError
 from tokenradar.settings import StorageSettings
 from tokenradar.store import queries
 from tokenradar.store.checkpoint import Checkpointer
@@ -29,29 +27,9 @@ from tokenradar.store.engine import Engines, create_engines, is_sqlite, sqlite_p
 from tokenradar.store.errors import storage_error
 from tokenradar.store.migrate import ensure_schema
 from tokenradar.store.records import ScanRecord, ScanStatus
-from tokenradar.store.writer import CommittedBatch, Writer
+from tokenradar.store.writer import CommitListener, Writer
 
 T = TypeVar("T")
-
-
-class CommitLog:
-    """Appends ``chain:address scored_at`` per committed history row, after the commit.
-
-    A line in this file is a promise that the row is in the database: it is
-    written only once the transaction has committed (``repr`` keeps the float
-    exact). Written through to the OS, so it survives the process being killed.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self._file: IO[str] = path.open("a", encoding="utf-8")
-
-    def __call__(self, batch: CommittedBatch) -> None:
-        if batch.history:
-            self._file.write("".join(f"{t} {at!r}\n" for t, at in batch.history))
-            self._file.flush()
-
-    def close(self) -> None:
-        self._file.close()
 
 
 @dataclass(slots=True)
@@ -62,6 +40,8 @@ class Store:
     engines: Engines
     writer: Writer
     clock: Clock
+    #: the WAL checkpoint task (SQLite only): ``checkpointer.stats`` for health
+    checkpointer: Checkpointer | None = None
 
     @property
     def dialect(self) -> str:
@@ -142,12 +122,19 @@ class Store:
 
 @asynccontextmanager
 async def open_store(
-    settings: StorageSettings, *, clock: Clock = SYSTEM_CLOCK
+    settings: StorageSettings,
+    *,
+    clock: Clock = SYSTEM_CLOCK,
+    listeners: Iterable[CommitListener] = (),
 ) -> AsyncIterator[Store]:
     """Open the database of ``settings``, bring its schema up to date (if
-    ``auto_upgrade``), start the writer; on exit drain the writer and close."""
+    ``auto_upgrade``), start the writer; on exit drain the writer and close.
+
+    ``listeners`` are commit listeners (:meth:`Writer.add_listener`) installed
+    before the first commit. They belong to the caller, who closes whatever
+    they hold after leaving this context.
+    """
     engines = create_engines(settings)
-    commit_log: CommitLog | None = None
     checkpointer: Checkpointer | None = None
     try:
         await ensure_schema(
@@ -164,20 +151,20 @@ async def open_store(
             checkpointer = Checkpointer(sqlite_path(settings.url), clock)
             writer.add_listener(checkpointer)
             checkpointer.start()
-        if settings.commit_log is not None:
-            try:
-                commit_log = CommitLog(settings.commit_log)
-            except OSError as exc:
-                raise StorageError(f"storage.commit_log: cannot open: {exc}") from exc
-            writer.add_listener(commit_log)
+        for listener in listeners:
+            writer.add_listener(listener)
         writer.start()
         try:
-            yield Store(settings=settings, engines=engines, writer=writer, clock=clock)
+            yield Store(
+                settings=settings,
+                engines=engines,
+                writer=writer,
+                clock=clock,
+                checkpointer=checkpointer,
+            )
         finally:
             await writer.close()
     finally:
         if checkpointer is not None:
             await checkpointer.close()
-        if commit_log is not None:
-            commit_log.close()
         await engines.dispose()
