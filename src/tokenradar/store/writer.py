@@ -367,9 +367,9 @@ class Writer:
             self._failed.set()
             for listener in self._failure_listeners:
                 self._notify(listener, exc)
-            if not isinstance(exc, Exception):
-                raise  # KeyboardInterrupt, SystemExit: the process is going down
-            return  # recorded and reported above; nobody awaits the task's exception
+            if isinstance(exc, KeyboardInterrupt | SystemExit):
+                raise  # the process is going down
+            return  # recorded and announced above; nobody awaits the task's exception
         self._go(WriterState.CLOSED)
 
     def _wait_before_commit(self) -> float:
