@@ -27,12 +27,14 @@ def config_for(tmp_path: Path, url: str | None = None) -> Path:
 
 def test_db_upgrade_brings_an_empty_database_to_the_latest_schema(tmp_path: Path) -> None:
     cfg = config_for(tmp_path)
+    (tmp_path / "cli.db").touch()  # an empty file: an empty database
     status = runner.invoke(app, ["db", "status", "--config", str(cfg)])
     assert status.exit_code == 1
     assert "behind" in status.output
 
     first = runner.invoke(app, ["db", "upgrade", "--config", str(cfg)])
     assert first.exit_code == 0, first.output
+    assert "created" not in first.output
     assert "upgraded from empty to 0001" in first.output
     again = runner.invoke(app, ["db", "upgrade", "--config", str(cfg)])
     assert "already at 0001" in again.output
