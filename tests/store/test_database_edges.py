@@ -65,7 +65,7 @@ def test_db_upgrade_creates_a_missing_sqlite_file_and_says_so(tmp_path: Path) ->
     )
     assert result.exit_code == 0, result.output
     assert "created the database" in said(result)
-    assert "upgraded from empty to 0001" in said(result)
+    assert "upgraded from empty to 0002" in said(result)
     assert db.exists()
 
 
@@ -115,7 +115,7 @@ def test_db_upgrade_creates_a_missing_postgresql_database(
     result = runner.invoke(app, ["db", "upgrade", "-c", str(cfg)])
     assert result.exit_code == 0, result.output
     assert "created the database" in said(result)
-    assert "upgraded from empty to 0001" in said(result)
+    assert "upgraded from empty to 0002" in said(result)
     assert name in asyncio.run(_databases(postgres_url))
     assert runner.invoke(app, ["db", "status", "-c", str(cfg)]).exit_code == 0
 

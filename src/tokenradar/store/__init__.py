@@ -13,7 +13,13 @@ from tokenradar.store.queries import (
     RankedScore,
     StoredFacet,
 )
-from tokenradar.store.records import AlertFire, IllegalTransition, ScanRecord, ScanStatus
+from tokenradar.store.records import (
+    AlertFire,
+    IllegalTransition,
+    ScanOwner,
+    ScanRecord,
+    ScanStatus,
+)
 from tokenradar.store.writer import (
     CommitListener,
     CommittedBatch,
@@ -33,6 +39,7 @@ __all__ = [
     "IllegalTransition",
     "OutcomeStat",
     "RankedScore",
+    "ScanOwner",
     "ScanRecord",
     "ScanStatus",
     "Store",
