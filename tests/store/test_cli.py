@@ -27,15 +27,17 @@ def config_for(tmp_path: Path, url: str | None = None) -> Path:
 
 def test_db_upgrade_brings_an_empty_database_to_the_latest_schema(tmp_path: Path) -> None:
     cfg = config_for(tmp_path)
+    (tmp_path / "cli.db").touch()  # an empty file: an empty database
     status = runner.invoke(app, ["db", "status", "--config", str(cfg)])
     assert status.exit_code == 1
     assert "behind" in status.output
 
     first = runner.invoke(app, ["db", "upgrade", "--config", str(cfg)])
     assert first.exit_code == 0, first.output
-    assert "upgraded from empty to 0001" in first.output
+    assert "created" not in first.output
+    assert "upgraded from empty to 0002" in first.output
     again = runner.invoke(app, ["db", "upgrade", "--config", str(cfg)])
-    assert "already at 0001" in again.output
+    assert "already at 0002" in again.output
     assert runner.invoke(app, ["db", "status", "--config", str(cfg)]).exit_code == 0
 
 
@@ -44,7 +46,7 @@ def test_db_upgrade_works_on_postgresql(tmp_path: Path, pg_settings: StorageSett
     cfg.write_text(f'[storage]\nurl = "{pg_settings.url}"\nschema = "{pg_settings.schema_name}"\n')
     result = runner.invoke(app, ["db", "upgrade", "--config", str(cfg)])
     assert result.exit_code == 0, result.output
-    assert "to 0001" in result.output
+    assert "to 0002" in result.output
 
 
 def test_history_prints_a_tokens_scores_newest_first(tmp_path: Path) -> None:

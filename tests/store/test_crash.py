@@ -1,9 +1,10 @@
 """kill -9 durability: ``tokenradar scan`` of 5,000 simulated tokens, killed and restarted.
 
 Each round starts the real ``tokenradar scan`` (a subprocess, against the
-simulated market in this process, persisting to a database configured with a
-commit log), SIGKILLs it at a moment drawn from that round's slice of a clean
-run's duration, then runs the scan again to the end. Afterwards:
+simulated market in this process, through ``crash_cli.py``, which gives the
+stores the CLI opens a commit log), SIGKILLs it at a moment drawn from that
+round's slice of a clean run's duration, then runs the scan again to the end.
+Afterwards:
 
 - SQLite's ``PRAGMA integrity_check`` says ``ok``;
 - every token has exactly one latest score;
@@ -42,7 +43,10 @@ FACETS = "market,price"  # batched lanes: a full scan takes seconds, not minutes
 FAST = "100000/1s"
 
 
-def config_text(sim: SimulatedMarket, storage: StorageSettings, commit_log: Path) -> str:
+CRASH_CLI = Path(__file__).with_name("crash_cli.py")
+
+
+def config_text(sim: SimulatedMarket, storage: StorageSettings) -> str:
     schema = f'schema = "{storage.schema_name}"\n' if storage.schema_name else ""
     return f"""
 [providers.dexscreener]
@@ -64,7 +68,6 @@ max_in_flight = 8
 [storage]
 url = "{storage.url}"
 {schema}batch_size = 500
-commit_log = "{commit_log}"
 """
 
 
@@ -76,12 +79,12 @@ class Scanner:
         self.tokens.write_text("\n".join(f"{t.chain}:{t.address}" for t in sim.world.tokens))
         self.commit_log = tmp / "committed.log"
         self.config = tmp / "crash.toml"
-        self.config.write_text(config_text(sim, storage, self.commit_log))
+        self.config.write_text(config_text(sim, storage))
         self.count = len(sim.world.tokens)
 
     async def start(self) -> asyncio.subprocess.Process:
         return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "tokenradar.cli", "scan",
+            sys.executable, str(CRASH_CLI), str(self.commit_log), "scan",
             "--file", str(self.tokens), "--config", str(self.config), "--facets", FACETS,
             "--format", "json", "--out", os.devnull, "--no-progress",
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
@@ -185,6 +188,7 @@ async def crash_rounds(tmp: Path, storage: StorageSettings) -> None:
     async with run_simulator(sim_config) as sim:
         scanner = Scanner(tmp, sim, storage)
         clean = await scanner.run_to_end()
+        assert scanner.committed_lines() > 0  # the commit log is kept: the checks can fail
         await check(storage, scanner)
         for i in range(ROUNDS):
             # round i kills within the i-th slice of (most of) a clean run, so the

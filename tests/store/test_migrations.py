@@ -11,7 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from tokenradar.errors import StorageError
+from tokenradar.errors import ConfigError, StorageError
 from tokenradar.settings import StorageSettings
 from tokenradar.store import open_store
 from tokenradar.store.engine import async_url, create_engines
@@ -80,9 +80,9 @@ def test_urls_map_to_the_async_drivers() -> None:
     assert async_url("postgresql://u@h:5432/d") == "postgresql+asyncpg://u@h:5432/d"
     assert async_url("postgres://u:p@h/d") == "postgresql+asyncpg://u:p@h/d"
     assert async_url("postgresql+asyncpg://u@h/d") == "postgresql+asyncpg://u@h/d"
-    with pytest.raises(StorageError, match="in-memory"):
+    with pytest.raises(ConfigError, match="in-memory"):
         async_url("sqlite:///:memory:")
-    with pytest.raises(StorageError, match="expected"):
+    with pytest.raises(ConfigError, match="expected"):
         async_url("mysql://h/d")
 
 

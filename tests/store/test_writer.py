@@ -403,21 +403,3 @@ async def test_sqlite_commits_are_checkpointed_into_the_database_file_beside_the
 
 def _size(path: Any) -> int:
     return int(path.stat().st_size)
-
-
-async def test_a_checkpointer_that_cannot_open_the_database_says_so(
-    tmp_path: Any, clock: FakeClock, caplog: pytest.LogCaptureFixture
-) -> None:
-    from tokenradar.store.checkpoint import Checkpointer
-
-    checkpointer = Checkpointer(str(tmp_path / "missing-dir" / "db.sqlite"), clock)
-    with caplog.at_level("ERROR", logger="tokenradar.store.checkpoint"):
-        checkpointer.start()
-        for _ in range(100):  # aiosqlite opens in its own thread
-            if caplog.records:
-                break
-            await asyncio.sleep(0.01)
-        await checkpointer.close()
-    assert [r.getMessage() for r in caplog.records] == [
-        "sqlite checkpoints stopped: OperationalError: unable to open database file"
-    ]

@@ -1,4 +1,9 @@
-"""``tokenradar db upgrade`` / ``db status``: the database schema."""
+"""``tokenradar db upgrade`` / ``db status``: the database schema.
+
+``db upgrade`` is the one command that creates a database (a SQLite file, or
+the PostgreSQL database named in the URL); ``db status`` only looks, and says
+so when there is nothing to look at.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from tokenradar.errors import StorageError
 from tokenradar.settings import StorageSettings, load_settings
 from tokenradar.store.engine import create_engines, redacted
 from tokenradar.store.migrate import schema_status, upgrade
+from tokenradar.store.provision import create_database_if_missing, missing_sqlite_file
 
 console = Console()
 T = TypeVar("T")
@@ -37,8 +43,10 @@ ConfigOption = Annotated[
 def upgrade_command(config: ConfigOption = None) -> None:
     """Apply pending migrations to [storage] url (creating the database if needed)."""
     storage = load_settings(config).storage
-    before, after = _run(_upgrade(storage))
+    created, before, after = _run(_upgrade(storage))
     where = redacted(storage.url)
+    if created:
+        console.print(f"{where}: created the database")
     if before == after:
         console.print(f"{where}: schema already at {after} (latest)")
     else:
@@ -49,6 +57,13 @@ def upgrade_command(config: ConfigOption = None) -> None:
 def status_command(config: ConfigOption = None) -> None:
     """Show the schema version of [storage] url and whether it is behind."""
     storage = load_settings(config).storage
+    if (path := missing_sqlite_file(storage.url)) is not None:
+        # looking must not create: a SQLite connection would leave an empty file here
+        err_console.print(
+            f"[red]error:[/red] no database at {escape(str(path))} "
+            "(`tokenradar db upgrade` creates it)"
+        )
+        raise typer.Exit(1)
     current, head = _run(_status(storage))
     state = "up to date" if current == head else "behind: run `tokenradar db upgrade`"
     console.print(f"{redacted(storage.url)}: schema {current or 'empty'}, latest {head} ({state})")
@@ -56,12 +71,13 @@ def status_command(config: ConfigOption = None) -> None:
         raise typer.Exit(1)
 
 
-async def _upgrade(storage: StorageSettings) -> tuple[str | None, str]:
-    engines = create_engines(storage)
+async def _upgrade(storage: StorageSettings) -> tuple[bool, str | None, str]:
+    engines = create_engines(storage)  # first: a bad URL is a ConfigError, before connecting
     try:
+        created = await create_database_if_missing(storage)
         before = (await schema_status(engines)).current
         after = await upgrade(engines, storage.schema_name)
-        return before, after
+        return created, before, after
     finally:
         await engines.dispose()
 

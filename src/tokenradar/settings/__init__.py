@@ -114,8 +114,6 @@ class StorageSettings(Section):
     history_hourly_days: float = Field(default=30.0, ge=0)
     #: ... then the first of each day up to this many days; older rows are deleted
     history_daily_days: float = Field(default=365.0, ge=0)
-    #: append "chain:address scored_at" per committed history row to this file, after commit
-    commit_log: Path | None = None
 
     model_config = ConfigDict(populate_by_name=True)
 

@@ -5,7 +5,7 @@ database, Alembic migrations shipped in the package. Start with
 :func:`open_store`; see docs/storage.md.
 """
 
-from tokenradar.store.facade import CommitLog, Store, open_store
+from tokenradar.store.facade import Store, open_store
 from tokenradar.store.queries import (
     AlertState,
     HistoryPoint,
@@ -13,18 +13,33 @@ from tokenradar.store.queries import (
     RankedScore,
     StoredFacet,
 )
-from tokenradar.store.records import AlertFire, IllegalTransition, ScanRecord, ScanStatus
-from tokenradar.store.writer import CommittedBatch, Writer, WriterState, WriterStats
+from tokenradar.store.records import (
+    AlertFire,
+    IllegalTransition,
+    ScanOwner,
+    ScanRecord,
+    ScanStatus,
+)
+from tokenradar.store.writer import (
+    CommitListener,
+    CommittedBatch,
+    FailureListener,
+    Writer,
+    WriterState,
+    WriterStats,
+)
 
 __all__ = [
     "AlertFire",
     "AlertState",
-    "CommitLog",
+    "CommitListener",
     "CommittedBatch",
+    "FailureListener",
     "HistoryPoint",
     "IllegalTransition",
     "OutcomeStat",
     "RankedScore",
+    "ScanOwner",
     "ScanRecord",
     "ScanStatus",
     "Store",

@@ -9,6 +9,11 @@ a writer mid-way can fail with SQLITE_BUSY without waiting). The writer engine
 holds a single connection: there is one writer per database.
 
 PostgreSQL takes the same code path through asyncpg; only the URL differs.
+
+In-memory SQLite is refused as a bad setting (:class:`ConfigError`): each
+in-memory database is private to the connection that opened it, and the
+writer and the readers are separate connections, so readers would never see
+a committed row.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from tokenradar.errors import StorageError
+from tokenradar.errors import ConfigError, StorageError
 from tokenradar.settings import StorageSettings
 from tokenradar.store import jsonio
 
@@ -40,20 +45,25 @@ def async_url(url: str) -> str:
 
     ``sqlite:///x`` → ``sqlite+aiosqlite:///x``; ``postgresql://…`` (or
     ``postgres://…``) → ``postgresql+asyncpg://…``. Explicit drivers pass through.
+    Raises :class:`ConfigError` (``storage.url``) for in-memory SQLite and for
+    anything that is neither SQLite nor PostgreSQL.
     """
     if m := _SQLITE_RE.match(url):
         path = m.group("path")
-        if path in ("", ":memory:") or "mode=memory" in path:
-            raise StorageError(
-                f"storage.url: in-memory SQLite ({url!r}) cannot be shared by the writer "
-                "and the readers; use a file such as 'sqlite:///tokenradar.db'"
+        if path == "" or ":memory:" in path or "mode=memory" in path:
+            raise ConfigError(
+                "storage.url",
+                f"in-memory SQLite ({url!r}) cannot work: the writer and the readers are "
+                "separate connections and each would see its own empty database; use a "
+                "file such as 'sqlite:///tokenradar.db'",
             )
         return f"sqlite+aiosqlite:///{path}"
     if m := _PG_RE.match(url):
         return f"postgresql+asyncpg://{m.group('rest')}"
-    raise StorageError(
-        f"storage.url: expected 'sqlite:///path/to/file.db' or "
-        f"'postgresql://user@host:port/db', got {url!r}"
+    raise ConfigError(
+        "storage.url",
+        f"expected 'sqlite:///path/to/file.db' or 'postgresql://user@host:port/db', "
+        f"got {redacted(url)!r}",
     )
 
 
@@ -92,7 +102,10 @@ class Engines:
 
 
 def create_engines(settings: StorageSettings) -> Engines:
-    """Build (but do not connect) the writer and reader engines for ``settings``."""
+    """Build (but do not connect) the writer and reader engines for ``settings``.
+
+    Raises :class:`ConfigError` for a URL no engine can serve (see :func:`async_url`).
+    """
     url = async_url(settings.url)
     common: dict[str, Any] = {
         "json_serializer": jsonio.dumps,

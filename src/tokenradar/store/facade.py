@@ -6,15 +6,19 @@
         await store.writer.put_many(facets)      # batched, newer-wins, backpressure
         await store.writer.flush()               # everything above is durable
         top = await store.ranked_scores(limit=20)
+
+Opening also marks ``abandoned`` the scans left ``queued``/``running`` by a
+process that is gone (see :mod:`tokenradar.store.abandon`): ``store.abandoned``
+lists them.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
-from typing import IO, TypeVar
+from typing import TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -23,35 +27,17 @@ from tokenradar.clock import SYSTEM_CLOCK, Clock
 from tokenradar.domain import Decision, FacetKind, Score, Tier, TokenRef
 from tokenradar.errors import StorageError
 from tokenradar.settings import StorageSettings
-from tokenradar.store import queries
+from tokenradar.store import abandon, queries
 from tokenradar.store.checkpoint import Checkpointer
 from tokenradar.store.engine import Engines, create_engines, is_sqlite, sqlite_path
 from tokenradar.store.errors import storage_error
 from tokenradar.store.migrate import ensure_schema
+from tokenradar.store.owners import this_process
 from tokenradar.store.records import ScanRecord, ScanStatus
-from tokenradar.store.writer import CommittedBatch, Writer
+from tokenradar.store.writer import CommitListener, Writer
 
 T = TypeVar("T")
-
-
-class CommitLog:
-    """Appends ``chain:address scored_at`` per committed history row, after the commit.
-
-    A line in this file is a promise that the row is in the database: it is
-    written only once the transaction has committed (``repr`` keeps the float
-    exact). Written through to the OS, so it survives the process being killed.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self._file: IO[str] = path.open("a", encoding="utf-8")
-
-    def __call__(self, batch: CommittedBatch) -> None:
-        if batch.history:
-            self._file.write("".join(f"{t} {at!r}\n" for t, at in batch.history))
-            self._file.flush()
-
-    def close(self) -> None:
-        self._file.close()
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -62,6 +48,10 @@ class Store:
     engines: Engines
     writer: Writer
     clock: Clock
+    #: the WAL checkpoint task (SQLite only): ``checkpointer.stats`` for health
+    checkpointer: Checkpointer | None = None
+    #: scans of dead processes marked abandoned when the store was opened
+    abandoned: tuple[ScanRecord, ...] = ()
 
     @property
     def dialect(self) -> str:
@@ -125,9 +115,34 @@ class Store:
         return await self.read(lambda c: queries.get_scan(c, scan_id))
 
     async def list_scans(
-        self, *, limit: int = 50, status: ScanStatus | None = None
+        self, *, limit: int = 50, status: ScanStatus | None = None, since: float | None = None
     ) -> list[ScanRecord]:
-        return await self.read(lambda c: queries.list_scans(c, limit=limit, status=status))
+        """Recent scans, newest request first, with status, counts and owner."""
+        return await self.read(
+            lambda c: queries.list_scans(c, limit=limit, status=status, since=since)
+        )
+
+    async def abandon_dead_scans(
+        self, *, stale_after: float = abandon.STALE_AFTER_S
+    ) -> list[ScanRecord]:
+        """Mark ``abandoned`` the queued/running scans whose process is gone.
+
+        A scan whose owner ran in this PID namespace is abandoned as soon as
+        that process is gone; any other only once its heartbeat is older than
+        ``stale_after`` seconds (see :mod:`tokenradar.store.owners`). The rows
+        are read first, so an open with nothing to abandon does not write.
+        Returns the new versions of the abandoned scans.
+        """
+        me, now = this_process(), self.clock.now()
+        doomed = await self.read(
+            lambda c: abandon.find_abandoned(c, now=now, me=me, stale_after=stale_after)
+        )
+        if not doomed:
+            return []
+        gone = await self.writer.run_job(lambda c: abandon.mark_abandoned(c, doomed, now=now))
+        for scan in gone:
+            log.warning("scan %s marked abandoned: %s", scan.id, scan.errors[-1])
+        return gone
 
     async def recent_alerts(
         self, *, since: float | None = None, limit: int = 100
@@ -142,12 +157,22 @@ class Store:
 
 @asynccontextmanager
 async def open_store(
-    settings: StorageSettings, *, clock: Clock = SYSTEM_CLOCK
+    settings: StorageSettings,
+    *,
+    clock: Clock = SYSTEM_CLOCK,
+    listeners: Iterable[CommitListener] = (),
+    abandon_dead_scans: bool = True,
 ) -> AsyncIterator[Store]:
     """Open the database of ``settings``, bring its schema up to date (if
-    ``auto_upgrade``), start the writer; on exit drain the writer and close."""
+    ``auto_upgrade``), start the writer, mark scans of dead processes
+    abandoned (unless ``abandon_dead_scans`` is false); on exit drain the
+    writer and close.
+
+    ``listeners`` are commit listeners (:meth:`Writer.add_listener`) installed
+    before the first commit. They belong to the caller, who closes whatever
+    they hold after leaving this context.
+    """
     engines = create_engines(settings)
-    commit_log: CommitLog | None = None
     checkpointer: Checkpointer | None = None
     try:
         await ensure_schema(
@@ -164,20 +189,26 @@ async def open_store(
             checkpointer = Checkpointer(sqlite_path(settings.url), clock)
             writer.add_listener(checkpointer)
             checkpointer.start()
-        if settings.commit_log is not None:
-            try:
-                commit_log = CommitLog(settings.commit_log)
-            except OSError as exc:
-                raise StorageError(f"storage.commit_log: cannot open: {exc}") from exc
-            writer.add_listener(commit_log)
+        for listener in listeners:
+            writer.add_listener(listener)
         writer.start()
         try:
-            yield Store(settings=settings, engines=engines, writer=writer, clock=clock)
+            store = Store(
+                settings=settings,
+                engines=engines,
+                writer=writer,
+                clock=clock,
+                checkpointer=checkpointer,
+            )
+            if abandon_dead_scans:
+                try:
+                    store.abandoned = tuple(await store.abandon_dead_scans())
+                except StorageError as exc:  # the next open tries again; the rows can wait
+                    log.warning("could not mark scans of dead processes abandoned: %s", exc)
+            yield store
         finally:
             await writer.close()
     finally:
         if checkpointer is not None:
             await checkpointer.close()
-        if commit_log is not None:
-            commit_log.close()
         await engines.dispose()

@@ -4,11 +4,21 @@ The migrations live in the package (``tokenradar/store/migrations``) and run
 on the writer's engine inside one transaction. Concurrent starters (several
 workers on one PostgreSQL) are serialised by an advisory lock; on SQLite the
 ``BEGIN IMMEDIATE`` of the writer engine does the same.
+
+A SQLite file with tables but no tokenradar schema version is somebody
+else's: it is refused (naming the file and its tables) rather than migrated
+into, where the first ``CREATE TABLE`` would collide or tokenradar's tables
+would be mixed into another application's file.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import os
+import sqlite3
 from dataclasses import dataclass
+from urllib.request import pathname2url
 
 from alembic import command
 from alembic.config import Config
@@ -20,11 +30,15 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from tokenradar.errors import StorageError
-from tokenradar.store.engine import Engines, redacted
-from tokenradar.store.errors import storage_error
+from tokenradar.store.engine import Engines, redacted, sqlite_path
+from tokenradar.store.errors import reason, sqlstate, storage_error
 
 #: pg_advisory_xact_lock key: "tokenrad" as a 63-bit integer
 _LOCK_KEY = 0x746F6B656E726164
+_VERSION_TABLE = "alembic_version"
+_NO_SUCH_DATABASE = "3D000"
+#: tables named in the refusal of a foreign file, at most
+_NAMED_TABLES = 10
 
 
 def alembic_config() -> Config:
@@ -59,17 +73,66 @@ def _known(script: ScriptDirectory, rev: str) -> bool:
 
 
 async def schema_status(engines: Engines) -> SchemaStatus:
+    """Where the database's schema is. Raises StorageError for a database that
+    does not exist (PostgreSQL) or a SQLite file that is not tokenradar's."""
+
     def _current(conn: Connection) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
+    where = redacted(engines.url)
+    if engines.dialect == "sqlite":
+        # before the engines touch it: their first connection switches the file to WAL
+        await asyncio.to_thread(_refuse_a_foreign_file, sqlite_path(engines.url))
     try:
         async with engines.reader.connect() as conn:
             current = await conn.run_sync(_current)
     except SQLAlchemyError as exc:
-        raise storage_error(f"reading the schema version of {redacted(engines.url)}", exc) from exc
+        if sqlstate(exc) == _NO_SUCH_DATABASE:
+            raise StorageError(
+                f"{where}: the database does not exist (`tokenradar db upgrade` creates it)"
+            ) from exc
+        raise storage_error(f"reading the schema version of {where}", exc) from exc
     except OSError as exc:
-        raise storage_error(f"connecting to {redacted(engines.url)}", exc) from exc
+        raise storage_error(f"connecting to {where}", exc) from exc
     return SchemaStatus(current=current, head=head_revision())
+
+
+def _refuse_a_foreign_file(path: str) -> None:
+    """Raise StorageError if the SQLite file at ``path`` has tables but no schema version.
+
+    Read through a read-only connection that changes nothing in the file.
+    Missing, empty and versioned files pass (an unknown version is
+    :func:`ensure_schema`'s to refuse).
+    """
+    if not os.path.exists(path):
+        return
+    uri = f"file:{pathname2url(os.path.abspath(path))}?mode=ro"
+    try:
+        with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=1.0)) as conn:
+            names = [
+                name
+                for (name,) in conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') "
+                    "AND name NOT LIKE 'sqlite^_%' ESCAPE '^' ORDER BY name"
+                )
+            ]
+            versioned = _VERSION_TABLE in names and bool(
+                conn.execute(f"SELECT count(*) FROM {_VERSION_TABLE}").fetchone()[0]
+            )
+    except sqlite3.Error as exc:
+        message = str(exc).lower()
+        if "locked" in message or "busy" in message:
+            return  # another process is writing it; the engines will wait for their turn
+        raise StorageError(f"{path}: cannot be read as a SQLite database: {reason(exc)}") from exc
+    others = [name for name in names if name != _VERSION_TABLE]
+    if versioned or not others:
+        return
+    named = ", ".join(others[:_NAMED_TABLES]) + (", …" if len(others) > _NAMED_TABLES else "")
+    raise StorageError(
+        f"{path} is not a tokenradar database: it has {len(others)} table(s) of its own "
+        f"({named}) and no tokenradar schema version; point [storage] url at a new or "
+        "empty file"
+    )
 
 
 async def upgrade(engines: Engines, schema: str | None = None, revision: str = "head") -> str:

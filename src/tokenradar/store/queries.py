@@ -23,7 +23,7 @@ from tokenradar.domain import (
     TokenRef,
 )
 from tokenradar.store.codec import checks_from_list, payload_from_dict
-from tokenradar.store.records import ScanRecord, ScanStatus
+from tokenradar.store.records import ScanOwner, ScanRecord, ScanStatus
 from tokenradar.store.tables import (
     alerts,
     facets,
@@ -243,7 +243,8 @@ async def score_history_of(
 # ---------------------------------------------------------------------------
 
 
-def _scan_from(r: Any) -> ScanRecord:
+def scan_from_row(r: Any) -> ScanRecord:
+    """A ``scans`` row (a mapping) as a ScanRecord."""
     return ScanRecord(
         id=r["id"],
         status=ScanStatus(r["status"]),
@@ -258,23 +259,36 @@ def _scan_from(r: Any) -> ScanRecord:
         errors=tuple(r["errors"] or ()),
         started_at=r["started_at"],
         finished_at=r["finished_at"],
+        owner=ScanOwner.from_json(r["owner"]),
     )
 
 
 async def get_scan(conn: AsyncConnection, scan_id: str) -> ScanRecord | None:
     row = (await conn.execute(select(scans).where(scans.c.id == scan_id))).mappings().first()
-    return None if row is None else _scan_from(row)
+    return None if row is None else scan_from_row(row)
 
 
 async def list_scans(
-    conn: AsyncConnection, *, limit: int = 50, status: ScanStatus | None = None
+    conn: AsyncConnection,
+    *,
+    limit: int = 50,
+    status: ScanStatus | None = None,
+    since: float | None = None,
 ) -> list[ScanRecord]:
-    """Scans, most recently requested first."""
+    """Scans, most recently requested first (``since``: requested at or after).
+
+    Each is the whole record a listing shows: status, when it was requested,
+    started, last heard of (``updated_at``, the heartbeat of a running scan)
+    and finished, its counts, errors (an abandoned scan's last says why) and
+    the process that ran it.
+    """
     q = select(scans)
     if status is not None:
         q = q.where(scans.c.status == status.value)
+    if since is not None:
+        q = q.where(scans.c.requested_at >= since)
     q = q.order_by(scans.c.requested_at.desc(), scans.c.id).limit(limit)
-    return [_scan_from(r) for r in (await conn.execute(q)).mappings()]
+    return [scan_from_row(r) for r in (await conn.execute(q)).mappings()]
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,26 +14,65 @@ class ScanStatus(StrEnum):
     DONE = "done"  # every token has a result (some may be partial or failed)
     FAILED = "failed"  # the scan itself broke off; ``errors`` says why
     CANCELLED = "cancelled"  # stopped on request before it finished
+    ABANDONED = "abandoned"  # its process died (kill -9, crash) or stopped answering
 
     @property
     def finished(self) -> bool:
         return self in _FINAL
 
 
-_FINAL = frozenset({ScanStatus.DONE, ScanStatus.FAILED, ScanStatus.CANCELLED})
+_FINAL = frozenset({ScanStatus.DONE, ScanStatus.FAILED, ScanStatus.CANCELLED, ScanStatus.ABANDONED})
 _NEXT: dict[ScanStatus, frozenset[ScanStatus]] = {
-    ScanStatus.QUEUED: frozenset({ScanStatus.RUNNING, ScanStatus.CANCELLED, ScanStatus.FAILED}),
+    ScanStatus.QUEUED: frozenset(
+        {ScanStatus.RUNNING, ScanStatus.CANCELLED, ScanStatus.FAILED, ScanStatus.ABANDONED}
+    ),
     ScanStatus.RUNNING: frozenset(
-        {ScanStatus.RUNNING, ScanStatus.DONE, ScanStatus.FAILED, ScanStatus.CANCELLED}
+        {
+            ScanStatus.RUNNING,  # a heartbeat, or counts moving
+            ScanStatus.DONE,
+            ScanStatus.FAILED,
+            ScanStatus.CANCELLED,
+            ScanStatus.ABANDONED,
+        }
     ),
     ScanStatus.DONE: frozenset(),
     ScanStatus.FAILED: frozenset(),
     ScanStatus.CANCELLED: frozenset(),
+    ScanStatus.ABANDONED: frozenset(),
 }
 
 
 class IllegalTransition(ValueError):
     """A scan cannot move from its status to the one asked for."""
+
+
+@dataclass(frozen=True, slots=True)
+class ScanOwner:
+    """The process running a scan, so that another can tell whether it still lives.
+
+    See :mod:`tokenradar.store.owners` for how the fields are read and compared.
+    """
+
+    host: str  # the host name, for people reading a listing
+    pid: int
+    #: where ``pid`` names this process: boot id and PID namespace ("" when unknown)
+    space: str = ""
+    #: the process's start time in clock ticks since boot ("" when unknown): a
+    #: reused pid has another
+    started: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"host": self.host, "pid": self.pid, "space": self.space, "started": self.started}
+
+    @classmethod
+    def from_json(cls, data: Any) -> ScanOwner | None:
+        """The owner stored as :meth:`to_json`; None for a row without (or with a bad) one."""
+        if not isinstance(data, dict):
+            return None
+        host, pid = data.get("host"), data.get("pid")
+        if not isinstance(host, str) or not isinstance(pid, int):
+            return None
+        return cls(host, pid, str(data.get("space") or ""), str(data.get("started") or ""))
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +96,8 @@ class ScanRecord:
     errors: tuple[str, ...] = ()
     started_at: float | None = None
     finished_at: float | None = None
+    #: the process running it (None: recorded before owners were, or by a tool)
+    owner: ScanOwner | None = None
 
     def __post_init__(self) -> None:
         if not self.id or len(self.id) > 64:

@@ -143,6 +143,7 @@ def scan_row(scan: ScanRecord) -> ScanRow:
         scan.partial,
         scan.failed,
         jsonio.dumps(scan.errors),
+        None if scan.owner is None else jsonio.dumps(scan.owner.to_json()),
     )
     return ScanRow(scan.id, scan.updated_at, values)
 

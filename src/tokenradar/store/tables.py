@@ -134,6 +134,8 @@ scans = Table(
     Column("partial", Integer, nullable=False),
     Column("failed", Integer, nullable=False),
     Column("errors", Json, nullable=False),
+    # the process running it: {host, pid, space, started} (see store.owners); null = unknown
+    Column("owner", Json),
     Index(None, "requested_at"),
 )
 

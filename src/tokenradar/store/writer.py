@@ -16,7 +16,16 @@ Failures:
   wait in memory and producers feel backpressure; nothing is dropped;
 - permanent (the database refuses a row): the batch is split in halves until
   the offending rows are isolated; those are rejected (counted, logged and
-  reported by the next ``flush`` covering them) and the rest commit.
+  reported by the next ``flush`` covering them) and the rest commit;
+- fatal (the task itself dies of an unexpected error): the writer is
+  ``failed``: every flusher and job waiting is told, every later ``put``
+  raises, and whoever watches the writer learns it at once
+  (:meth:`Writer.add_failure_listener`, :meth:`Writer.wait_failed`), so a scan
+  can stop instead of queueing rows nobody will commit.
+
+A transient failure that does not go away (a full disk) never ends by itself:
+``stats.retrying_since`` says since when the current batch has been retried
+and ``stats.last_error`` why, so a health check can call it critical.
 """
 
 from __future__ import annotations
@@ -40,7 +49,7 @@ from tokenradar.domain import Facet, Score, TokenRef
 from tokenradar.errors import StorageError
 from tokenradar.store import rows as R
 from tokenradar.store.engine import Engines
-from tokenradar.store.errors import is_transient, storage_error
+from tokenradar.store.errors import is_transient, reason, storage_error
 from tokenradar.store.records import AlertFire, ScanRecord
 from tokenradar.store.statements import Statements, build_statements
 from tokenradar.store.tables import facets, tokens
@@ -92,11 +101,17 @@ class WriterStats:
     batches: int = 0
     rows_rejected: int = 0
     retries: int = 0
+    #: the latest failure, one clean line (``Type: message``, no SQL); kept after recovery
     last_error: str | None = None
+    #: ``clock.monotonic()`` when the current batch first failed transiently; None
+    #: while nothing is being retried (see :attr:`Writer.retrying_for`)
+    retrying_since: float | None = None
     last_commit_s: float = 0.0  # how long the last transaction took
 
 
 CommitListener = Callable[[CommittedBatch], None]
+#: called once with the exception that killed the writer task
+FailureListener = Callable[[BaseException], None]
 
 
 @dataclass(slots=True)
@@ -129,6 +144,8 @@ class Writer:
         self._task: asyncio.Task[None] | None = None
         self.stats = WriterStats()
         self._listeners: list[CommitListener] = []
+        self._failure_listeners: list[FailureListener] = []
+        self._failed = asyncio.Event()
         self._token_ids: dict[R.TokenKey, int] = {}
         # the queue: rows, and (last seq, arrival time) per put call
         self._rows: deque[R.Row] = deque()
@@ -155,6 +172,40 @@ class Writer:
     def pending(self) -> int:
         """Rows accepted and not yet committed or rejected."""
         return self._put_seq - self._done_seq
+
+    @property
+    def failed(self) -> BaseException | None:
+        """The exception that killed the writer task, or None while it lives."""
+        return self._fatal
+
+    @property
+    def retrying_for(self) -> float:
+        """Seconds the current batch has been failing transiently (0 when it is not)."""
+        since = self.stats.retrying_since
+        return 0.0 if since is None else max(0.0, self._clock.monotonic() - since)
+
+    def add_failure_listener(self, listener: FailureListener) -> None:
+        """Call ``listener(exc)`` once if the writer task dies (at once if it has).
+
+        Called on the event loop, right after the writer failed its waiters;
+        it must not block. An exception it raises is logged and ignored.
+        """
+        self._failure_listeners.append(listener)
+        if self._fatal is not None:
+            self._notify(listener, self._fatal)
+
+    async def wait_failed(self) -> BaseException:
+        """Return the exception that killed the writer task, once it has (never
+        returns for a writer that closes normally: cancel the wait)."""
+        await self._failed.wait()
+        assert self._fatal is not None
+        return self._fatal
+
+    def _notify(self, listener: FailureListener, exc: BaseException) -> None:
+        try:
+            listener(exc)
+        except Exception:
+            log.exception("store writer: a failure listener failed")
 
     def _go(self, new: WriterState) -> None:
         if new not in _TRANSITIONS[self._state]:
@@ -249,7 +300,7 @@ class Writer:
             self._raise_rejected(target)
             return
         if self._fatal is not None:
-            raise StorageError(f"writer failed: {self._fatal}") from self._fatal
+            raise StorageError(f"writer failed: {reason(self._fatal)}") from self._fatal
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         heapq.heappush(self._waiters, (target, next(self._waiter_ids), fut))
         self._flush_upto = max(self._flush_upto, target)
@@ -274,7 +325,7 @@ class Writer:
         if self._state is WriterState.NEW:
             raise StorageError("the writer is not started (use open_store)")
         if self._fatal is not None:
-            raise StorageError(f"writer failed: {self._fatal}") from self._fatal
+            raise StorageError(f"writer failed: {reason(self._fatal)}") from self._fatal
         raise StorageError(f"the writer is {self._state.value}: no new rows accepted")
 
     # -- the task ------------------------------------------------------------
@@ -306,11 +357,19 @@ class Writer:
         except asyncio.CancelledError:
             raise
         except BaseException as exc:
-            log.exception("store writer failed")
+            why = reason(exc)
+            log.error("store writer failed, no more rows are accepted: %s", why, exc_info=exc)
             self._fatal = exc
             self._state = WriterState.FAILED
-            self._fail_everything(StorageError(f"writer failed: {exc}"))
-            raise
+            self.stats.last_error = why
+            self.stats.retrying_since = None
+            self._fail_everything(StorageError(f"writer failed: {why}"))
+            self._failed.set()
+            for listener in self._failure_listeners:
+                self._notify(listener, exc)
+            if isinstance(exc, KeyboardInterrupt | SystemExit):
+                raise  # the process is going down
+            return  # recorded and announced above; nobody awaits the task's exception
         self._go(WriterState.CLOSED)
 
     def _wait_before_commit(self) -> float:
@@ -354,22 +413,32 @@ class Writer:
             try:
                 committed = await self._transaction(batch)
             except Exception as exc:
+                why = reason(exc)
+                self.stats.last_error = why
                 if is_transient(exc):
                     self.stats.retries += 1
-                    self.stats.last_error = f"{type(exc).__name__}: {exc}"
+                    if self.stats.retrying_since is None:
+                        self.stats.retrying_since = started
                     if self._state is WriterState.RUNNING:
                         self._go(WriterState.RETRYING)
-                    log.warning("store writer: transient failure, retry in %.2fs: %s", backoff, exc)
+                    log.warning(
+                        "store writer: transient failure for %.1fs, retry in %.2fs: %s",
+                        self.retrying_for,
+                        backoff,
+                        why,
+                    )
                     await self._clock.sleep(backoff)
                     backoff = min(_BACKOFF_MAX, backoff * 2)
                     continue
-                self.stats.last_error = f"{type(exc).__name__}: {exc}"
+                self.stats.retrying_since = None
+                if self._state is WriterState.RETRYING:  # the database answers again
+                    self._go(WriterState.RUNNING)
                 if len(batch) > 1:
                     half = len(batch) // 2
                     await self._commit(batch[:half], first_seq)
                     await self._commit(batch[half:], first_seq + half)
                     return
-                log.error("store writer: row rejected by the database: %s", exc)
+                log.error("store writer: row rejected by the database: %s", why)
                 self.stats.rows_rejected += 1
                 self._rejected.append((first_seq + 1, str(storage_error("write", exc))))
                 del self._rejected[:-1000]
@@ -377,6 +446,7 @@ class Writer:
                 return
             if self._state is WriterState.RETRYING:
                 self._go(WriterState.RUNNING)
+            self.stats.retrying_since = None
             self.stats.last_commit_s = self._clock.monotonic() - started
             self.stats.batches += 1
             self.stats.rows_committed += len(batch)
