@@ -27,7 +27,12 @@ def test_disabled_providers_get_no_plan() -> None:
 
 def test_the_fill_horizon_is_a_provider_setting() -> None:
     settings = Settings.model_validate(
-        {"providers": {"dexscreener": {"fill_horizon": "30s"}, "solana_rpc": {"fill_horizon": "5m"}}}
+        {
+            "providers": {
+                "dexscreener": {"fill_horizon": "30s"},
+                "solana_rpc": {"fill_horizon": "5m"},
+            }
+        }
     )
     plans = default_plans(settings)
     assert plans[FacetKind.MARKET].spec.fill_horizon == 30.0

@@ -7,9 +7,10 @@ fetch is plugged in by passing other plans, without editing the engine.
 
 Batch filling: a lane whose request costs the same however many tokens it
 carries (DexScreener, ``getMultipleAccounts``, Jupiter) fills a batch with tokens
-due within the provider's ``fill_horizon`` (default 2 min), which costs nothing; a lane that pays per
-token (holders: one ``getTokenLargestAccounts`` call each) sends only what is
-due, because filling would spend the scarcest budget on tokens not yet due.
+due within the provider's ``fill_horizon`` (default 2 min), which costs nothing;
+a lane that pays per token (holders: one ``getTokenLargestAccounts`` call each)
+sends only what is due, because filling would spend the scarcest budget on
+tokens not yet due.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from tokenradar.flow.lane import FetchBatch, LaneSpec
 from tokenradar.providers.gate import Gate
 from tokenradar.providers.registry import build_client, provider_settings
 from tokenradar.settings import HOLDERS_MAX_BATCH, ProviderSettings, Settings
+
 
 class Closable(Protocol):
     async def aclose(self) -> None: ...

@@ -1,9 +1,11 @@
 """Health: healthy / degraded / critical, with the reasons, from the parts' own stats.
 
 =========  ===================================================================
-critical   the writer has failed (nothing can be kept); a supervised part gave up
-degraded   a lane's dispatcher died and is restarting; a lane's circuit is open;
-           the writer has been retrying one batch for over ``WRITER_STALL_S``
+critical   the writer has failed (nothing can be kept), or has been retrying one
+           batch for over ``WRITER_STALL_S`` (a full disk, a lock held elsewhere);
+           a supervised part gave up
+degraded   the writer is retrying a batch; a lane's dispatcher died and is
+           restarting; a lane's circuit is open
 healthy    none of the above
 =========  ===================================================================
 """
@@ -39,6 +41,10 @@ def assess(engine: EngineStats, writer: Writer, *, now: float) -> Health:
     degraded: list[str] = []
     if writer.state is WriterState.FAILED:
         critical.append(f"storage: writer failed ({writer.stats.last_error})")
+    elif writer.retrying_for > WRITER_STALL_S:
+        critical.append(
+            f"storage: nothing committed for {writer.retrying_for:.0f}s ({writer.stats.last_error})"
+        )
     elif writer.state is WriterState.RETRYING:
         degraded.append(f"storage: writer retrying ({writer.stats.last_error})")
     for part in engine.parts:

@@ -91,6 +91,7 @@ class Radar:
         self._engine_options = dict(engine_options or {})
         self.scorer = Scorer(settings.scoring)
         self._stack: contextlib.AsyncExitStack | None = None
+        self._open_scans: set[RadarScan] = set()
         self._store: Store | None = None
         self._engine: Engine | None = None
 
@@ -103,6 +104,7 @@ class Radar:
             self._store = await stack.enter_async_context(
                 open_store(self.settings.storage, clock=self.clock)
             )
+            self._store.writer.add_failure_listener(self._storage_failed)
             if not self.fetching:
                 self._stack = stack
                 return self
@@ -146,6 +148,11 @@ class Radar:
             raise RadarNotOpen("use `async with Radar(settings) as radar`")
         return self._store
 
+    def _storage_failed(self, exc: BaseException) -> None:
+        # nothing can be kept any more: every open scan ends now, saying why
+        for scan in list(self._open_scans):
+            scan.storage_failed()
+
     async def _persist(self, facets: Sequence[Facet[Any]]) -> None:
         await self.store.writer.put_many(facets)
 
@@ -167,10 +174,12 @@ class Radar:
             self.store, total=len(unique), kinds=kinds, params=params
         )
         job = self.engine.start_scan(unique, kinds, max_age=max_age)
-        return RadarScan(
+        scan = RadarScan(
             self.engine, self.store, self.scorer, job, recorder, clock=self.clock,
-            max_time=max_time,
+            max_time=max_time, on_finished=self._open_scans.discard,
         )  # fmt: skip
+        self._open_scans.add(scan)
+        return scan
 
     # -- the universe --------------------------------------------------------
 

@@ -28,7 +28,6 @@ from tokenradar.scoring.scorer import Scorer
 from tokenradar.service.results import LaneSummary, ScanStats, TokenResultView, result_view
 from tokenradar.store import Store
 from tokenradar.store.recorder import ScanRecorder
-from tokenradar.store.writer import WriterState
 
 #: scans with more tokens than this are scored off the event loop
 SCORE_IN_THREAD_ABOVE = 2_000
@@ -60,6 +59,7 @@ class RadarScan:
         *,
         clock: Clock,
         max_time: float | None,
+        on_finished: Callable[[RadarScan], None] | None = None,
     ) -> None:
         self._engine = engine
         self._store = store
@@ -72,6 +72,7 @@ class RadarScan:
         self._max_time = max_time
         self.interrupted = False
         self.failure: str | None = None
+        self._on_finished = on_finished
 
     @property
     def id(self) -> str:
@@ -97,10 +98,14 @@ class RadarScan:
         else:
             self.job.interrupt(reason)
 
+    def storage_failed(self) -> None:
+        """The Radar's writer-failure listener calls this on every open scan."""
+        self._check_store()
+
     def _check_store(self) -> None:
-        writer = self._store.writer
-        if writer.state is WriterState.FAILED and self.failure is None:
-            self.failure = f"storage failed: {writer.stats.last_error}"
+        failed = self._store.writer.failed
+        if failed is not None and self.failure is None:
+            self.failure = f"storage failed: {self._store.writer.stats.last_error or failed}"
             self.job.interrupt(self.failure)
 
     async def wait(self, *, tick: float = 0.25, on_tick: Callable[[], None] | None = None) -> None:
@@ -128,7 +133,11 @@ class RadarScan:
         await self._engine.drain()  # every landed facet has reached the writer
         await self._recorder.scores(scores.values())
         errors = [*extra_errors, *([self.failure] if self.failure else [])]
-        await self._recorder.finish(stats.model_dump(), errors)
+        try:
+            await self._recorder.finish(stats.model_dump(), errors)
+        finally:
+            if self._on_finished is not None:
+                self._on_finished(self)
         return ScanOutcome(results, scores, stats, self._clock.now())
 
     def _stats(self, results: list[TokenResult]) -> ScanStats:
