@@ -110,3 +110,38 @@ def test_token_refs_are_hashable_views_of_identity() -> None:
     # the facade's reads key by TokenRef; a sanity check of the identity contract it relies on
     a = TokenRef.parse("So11111111111111111111111111111111111111112")
     assert a == TokenRef.parse(f"solana:{a.address}")
+
+
+async def test_a_dead_writer_ends_open_scans_at_once_and_makes_health_critical(
+    tmp_path: Path,
+) -> None:
+    settings = Settings.model_validate({"storage": {"url": f"sqlite:///{tmp_path / 'r.db'}"}})
+    plans = MemoryPlans(SYSTEM_CLOCK)
+
+    async def slow(tokens: Any) -> Any:
+        await asyncio.sleep(3600)
+
+    radar = Radar(
+        settings,
+        kinds=[MARKET],
+        plans={MARKET: plans.plan(MARKET, answer=slow)},
+        budgets={"mem": memory_budget(SYSTEM_CLOCK)},
+    )
+
+    class WriterBug(BaseException):
+        """Stands for a bug in the writer task: nothing it handles catches it."""
+
+    def explode(batch: Any) -> None:
+        raise WriterBug("the writer's own bug")
+
+    async with radar:
+        radar.store.writer.add_listener(explode)
+        scan = await radar.scan(solana_tokens(5))  # its scan row's commit kills the writer
+        await asyncio.wait_for(scan.wait(tick=0.05), 5)  # not an hour
+        assert scan.failure is not None
+        assert "storage failed" in scan.failure
+        health = radar.health()
+        assert health.status is HealthStatus.CRITICAL
+        assert any("writer failed" in r for r in health.reasons)
+        results = scan.job.results()
+    assert {r.missing[MARKET] for r in results} == {scan.failure}

@@ -14,7 +14,7 @@ import dataclasses
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -30,7 +30,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from tokenradar.cli import app
+from tokenradar.cli import app, err_console
 from tokenradar.cli.scan_output import OutputFormat, ranked, render_csv, render_json, render_table
 from tokenradar.domain import FacetKind, TokenRef
 from tokenradar.errors import InvalidAddress, InvalidInput
@@ -136,8 +136,10 @@ async def _scan(
     demo: int | None,
     show_progress: bool,
     max_time: float | None,
+    render: Callable[[ScanOutcome], None],
 ) -> ScanOutcome:
-    """Fetch, score and persist through the Radar; returns the finished scan."""
+    """Fetch, score and persist through the Radar; ``render`` the outcome as soon as it
+    is scored and saved (or the save gave up), before the store closes."""
     async with _maybe_demo(demo) as sim:
         if sim is not None:
             settings = demo_settings(settings, sim)
@@ -153,20 +155,23 @@ async def _scan(
             try:
                 if display is not None:
                     display.progress.start()
-                await scan.wait(on_tick=display.update if display is not None else None)
+                try:
+                    await scan.wait(on_tick=display.update if display is not None else None)
+                finally:
+                    if display is not None:
+                        display.update()
+                        display.progress.stop()
+                # once facets, scores and the scan row are durable, or the grace ran out;
+                # a signal meanwhile changes nothing: the wait is already bounded
+                outcome = await scan.finish()
+                if sim is not None:
+                    stats = outcome.stats.model_copy(update={"simulator": _sim_summary(sim)})
+                    outcome = dataclasses.replace(outcome, stats=stats)
+                render(outcome)
             finally:
-                if display is not None:
-                    display.update()
-                    display.progress.stop()
                 for sig in (signal.SIGINT, signal.SIGTERM):
                     with contextlib.suppress(NotImplementedError, RuntimeError):
                         loop.remove_signal_handler(sig)
-            outcome = (
-                await scan.finish()
-            )  # returns once facets, scores and the scan row are durable
-        if sim is not None:
-            stats = outcome.stats.model_copy(update={"simulator": _sim_summary(sim)})
-            outcome = dataclasses.replace(outcome, stats=stats)
     return outcome
 
 
@@ -249,9 +254,30 @@ def scan(
         tokens.append(target)
     if not tokens and demo is None:
         raise InvalidInput("nothing to scan: give addresses, --file FILE or --demo N")
+
+    def render(outcome: ScanOutcome) -> None:
+        _render(outcome, kinds, fmt=fmt, out=out, target=target)
+
     outcome = asyncio.run(
-        _scan(tokens, kinds, settings, demo=demo, show_progress=progress, max_time=max_time)
-    )
+        _scan(
+            tokens, kinds, settings, demo=demo, show_progress=progress, max_time=max_time,
+            render=render,
+        )
+    )  # fmt: skip
+    if outcome.storage_error is not None:
+        err_console.print(f"[red]error:[/red] results not saved: {outcome.storage_error}")
+    if outcome.stats.complete + outcome.stats.partial == 0 or outcome.storage_error is not None:
+        raise typer.Exit(code=1)
+
+
+def _render(
+    outcome: ScanOutcome,
+    kinds: Sequence[FacetKind],
+    *,
+    fmt: OutputFormat,
+    out: Path | None,
+    target: TokenRef | None,
+) -> None:
     stats, scores = outcome.stats, outcome.scores
     order = sorted(ranked(outcome.results), key=lambda r: rank_key(scores[r.token]))
     rows = outcome.views(order)
@@ -271,14 +297,13 @@ def scan(
         )
         if out is None:
             sys.stdout.write(text)
+            sys.stdout.flush()
         else:
             out.write_text(text, encoding="utf-8")
         if target is not None:  # stdout holds the JSON/CSV: the breakdown goes to stderr
             Console(stderr=True, width=200).print(
                 explain_table(scores[target], symbol=_symbol(order, target))
             )
-    if stats.complete + stats.partial == 0:
-        raise typer.Exit(code=1)
 
 
 def _symbol(results: Sequence[TokenResult], token: TokenRef) -> str | None:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from tokenradar.clock import Clock
 from tokenradar.domain import FacetKind, Score, TokenRef
+from tokenradar.errors import StorageError
 from tokenradar.flow.engine import Engine
 from tokenradar.flow.scan import KindProgress, ResultStatus, ScanJob, TokenResult
 from tokenradar.scoring.scorer import Scorer
@@ -31,6 +32,8 @@ from tokenradar.store.recorder import ScanRecorder
 
 #: scans with more tokens than this are scored off the event loop
 SCORE_IN_THREAD_ABOVE = 2_000
+#: how long finishing waits for the database before returning the results anyway
+FINISH_GRACE_S = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +44,7 @@ class ScanOutcome:
     scores: Mapping[TokenRef, Score]
     stats: ScanStats
     finished_at: float  # epoch s; facet ages in the views are taken at this time
+    storage_error: str | None = None  # why the results are not (all) stored, if so
 
     def views(self, results: Sequence[TokenResult] | None = None) -> list[TokenResultView]:
         """The contract rows of ``results`` (default: all, in the order given)."""
@@ -119,8 +123,12 @@ class RadarScan:
             if self._deadline is not None and self._clock.monotonic() >= self._deadline:
                 self.job.interrupt(f"not fetched within --max-time {self._max_time:g}s")
 
-    async def finish(self, *, extra_errors: Sequence[str] = ()) -> ScanOutcome:
-        """Score every token, persist the scores and the scan row; return once durable."""
+    async def finish(
+        self, *, extra_errors: Sequence[str] = (), grace: float = FINISH_GRACE_S
+    ) -> ScanOutcome:
+        """Score every token, persist the scores and the scan row; return once durable,
+        or after ``grace`` seconds with :attr:`ScanOutcome.storage_error` saying why not
+        (a full disk, a lock held elsewhere): the results are returned either way."""
         results = self.job.results()
         stats = self._stats(results)
         now = self._clock.now()
@@ -130,15 +138,32 @@ class RadarScan:
         else:
             batch = self._scorer.score_batch(scanned, now)
         scores = {s.token: s for s in batch}
-        await self._engine.drain()  # every landed facet has reached the writer
-        await self._recorder.scores(scores.values())
         errors = [*extra_errors, *([self.failure] if self.failure else [])]
+        storage_error: str | None = None
         try:
-            await self._recorder.finish(stats.model_dump(), errors)
+            await asyncio.wait_for(self._persist(scores, stats, errors), grace)
+        except TimeoutError:
+            last = self._store.writer.stats.last_error
+            storage_error = (
+                f"the results were not durable within {grace:g}s "
+                f"(the database is not committing: {last or 'no error reported'})"
+            )
+        except StorageError as exc:
+            storage_error = str(exc)
         finally:
             if self._on_finished is not None:
                 self._on_finished(self)
-        return ScanOutcome(results, scores, stats, self._clock.now())
+        # the elapsed time includes the time spent waiting on the database
+        elapsed = round(self._clock.monotonic() - self._started, 3)
+        stats = stats.model_copy(update={"elapsed_s": elapsed})
+        return ScanOutcome(results, scores, stats, self._clock.now(), storage_error)
+
+    async def _persist(
+        self, scores: Mapping[TokenRef, Score], stats: ScanStats, errors: Sequence[str]
+    ) -> None:
+        await self._engine.drain()  # every landed facet has reached the writer
+        await self._recorder.scores(scores.values())
+        await self._recorder.finish(stats.model_dump(), errors)
 
     def _stats(self, results: list[TokenResult]) -> ScanStats:
         counts = dict.fromkeys(ResultStatus, 0)
