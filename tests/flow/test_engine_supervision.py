@@ -16,6 +16,7 @@ from tokenradar.flow.engine import Engine
 from tokenradar.flow.lane import LaneState
 from tokenradar.flow.scan import ResultStatus
 from tokenradar.settings import Rate, Settings
+from tokenradar.supervisor import PartEvent
 
 from .memory import MemoryPlans, memory_budget, solana_tokens
 
@@ -30,10 +31,13 @@ async def test_a_lane_whose_dispatcher_dies_fails_its_requests_with_the_reason_a
     plan = plans.plan(HOLDERS, max_batch=20, cost_per_token=True, fill_horizon=0.0)
     budget = memory_budget(SYSTEM_CLOCK, Rate(10, 10))
     tokens = solana_tokens(20)
+    told: list[PartEvent] = []
     async with Engine(
         Settings(), kinds=[HOLDERS], plans={HOLDERS: plan}, budgets={"mem": budget}
     ) as engine:
+        engine.add_part_listener(told.append)
         results = await asyncio.wait_for(engine.scan(tokens), 5)
+        assert [(e.part, e.restarts) for e in told] == [("lane mem.holders", 1)]
         lane = engine.lanes[HOLDERS]
         stats = lane.stats()
         assert stats.restarts == 1

@@ -145,3 +145,34 @@ async def test_a_dead_writer_ends_open_scans_at_once_and_makes_health_critical(
         assert any("writer failed" in r for r in health.reasons)
         results = scan.job.results()
     assert {r.missing[MARKET] for r in results} == {scan.failure}
+
+
+async def test_the_radar_publishes_circuit_part_and_scan_events(tmp_path: Path) -> None:
+    from tokenradar.errors import UpstreamUnavailable
+    from tokenradar.flow.breaker import BreakerConfig
+
+    settings = Settings.model_validate({"storage": {"url": f"sqlite:///{tmp_path / 'r.db'}"}})
+    plans = MemoryPlans(SYSTEM_CLOCK)
+
+    async def down(tokens: Any) -> Any:
+        raise UpstreamUnavailable("mem", "503")
+
+    radar = Radar(
+        settings,
+        kinds=[MARKET],
+        plans={MARKET: plans.plan(MARKET, max_batch=1, answer=down)},
+        budgets={"mem": memory_budget(SYSTEM_CLOCK)},
+        engine_options={"breaker": BreakerConfig(window=5, minimum_calls=3, wait=30)},
+    )
+    async with radar:
+        events = radar.subscribe("*", maxsize=10_000)
+        scan = await radar.scan(solana_tokens(10))
+        await asyncio.wait_for(scan.wait(tick=0.05), 10)
+        await scan.finish()
+        got = events.take_nowait(10_000)
+    topics = [e.topic for e in got]
+    assert "lane.circuit_opened" in topics
+    assert topics[-1] == "scan.finished"
+    assert "scan.progress" in topics
+    finished = got[-1].payload
+    assert finished.stats.failed == 10

@@ -75,7 +75,7 @@ from tokenradar.flow.scan import (
 from tokenradar.flow.singleflight import SingleFlight
 from tokenradar.flow.tiers import next_due
 from tokenradar.settings import Settings
-from tokenradar.supervisor import PartStats, Supervisor
+from tokenradar.supervisor import PartEvent, PartStats, Supervisor
 
 log = logging.getLogger(__name__)
 
@@ -230,7 +230,8 @@ class Engine:
         self.lanes: dict[FacetKind, Lane] = {}
         self._sink_capacity = sink_capacity
         self._pumps: list[_SinkPump] = []
-        self.supervisor = Supervisor(clock=clock)
+        self.supervisor = Supervisor(clock=clock, on_event=self._part_event)
+        self._part_listeners: list[Callable[[PartEvent], None]] = []
         self._rng = rng or random.Random()
         self._breaker_config = breaker
         self._retry = retry or RetryPolicy(rng=self._rng)
@@ -326,6 +327,9 @@ class Engine:
             breaker=breaker,
             retry=self._retry,
             retry_budget=RetryBudget(ratio=self._retry_ratio),
+            on_died=lambda reason: self._part_event(
+                PartEvent(f"lane {spec.name}", lane.restarts, reason, False)
+            ),
         )
         client, fetch = plan.make_client(lane.gate)
         self._clients.append(client)
@@ -483,6 +487,17 @@ class Engine:
 
     def add_breaker_listener(self, listener: BreakerListener) -> None:
         self._breaker_listeners.append(listener)
+
+    def add_part_listener(self, listener: Callable[[PartEvent], None]) -> None:
+        """Be told when a lane's dispatcher or a supervised task dies (and is restarted)."""
+        self._part_listeners.append(listener)
+
+    def _part_event(self, event: PartEvent) -> None:
+        for listener in list(self._part_listeners):
+            try:
+                listener(event)
+            except Exception:
+                log.exception("part listener %r failed on %s", listener, event)
 
     def _on_breaker_event(self, event: BreakerEvent) -> None:
         log.warning(

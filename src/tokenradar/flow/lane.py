@@ -145,8 +145,11 @@ class Lane:
         breaker: CircuitBreaker | None = None,
         retry: RetryPolicy | None = None,
         retry_budget: RetryBudget | None = None,
+        on_died: Callable[[str], None] | None = None,
     ) -> None:
+        """``on_died(reason)`` is told each time the dispatcher dies (the engine reports it)."""
         self.spec = spec
+        self._on_died = on_died
         self.budget = budget
         self.clock = clock
         self.breaker = breaker or CircuitBreaker(spec.name, clock=clock)
@@ -310,6 +313,11 @@ class Lane:
         self._last_failure = reason
         if self._state is not LaneState.STOPPED:
             self._set_state(LaneState.FAILED)
+        if self._on_died is not None:
+            try:
+                self._on_died(reason)
+            except Exception:  # reporting must not stop the restart
+                log.exception("%s: the on_died listener failed", self.spec.name)
 
     async def _died_with(self, reason: str) -> None:
         """The dispatcher died of ``reason``: every token it holds ends as an error facet."""

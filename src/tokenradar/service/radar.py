@@ -26,12 +26,20 @@ from typing import Any
 
 from tokenradar.clock import SYSTEM_CLOCK, Clock
 from tokenradar.domain import Facet, FacetKind, Score, Tier, TokenRef
+from tokenradar.events import EventBus, EventFilter, OverflowPolicy, Subscription
 from tokenradar.flow.engine import Engine, EngineStats
 from tokenradar.flow.limiter import Budget
 from tokenradar.flow.plans import LanePlan
 from tokenradar.scoring.scorer import Scorer
 from tokenradar.service.health import Health, assess
 from tokenradar.service.scans import RadarScan
+from tokenradar.service.topics import (
+    BreakerEvent,
+    PartEvent,
+    StorageFailure,
+    breaker_topic,
+    part_topic,
+)
 from tokenradar.settings import Settings
 from tokenradar.store import HistoryPoint, Store, open_store
 from tokenradar.store.recorder import ScanRecorder
@@ -90,6 +98,8 @@ class Radar:
         self._budgets = budgets
         self._engine_options = dict(engine_options or {})
         self.scorer = Scorer(settings.scoring)
+        #: what happens, as events (see :mod:`tokenradar.service.topics`)
+        self.bus = EventBus(clock=clock)
         self._stack: contextlib.AsyncExitStack | None = None
         self._open_scans: set[RadarScan] = set()
         self._store: Store | None = None
@@ -117,6 +127,9 @@ class Radar:
                 **self._engine_options,
             )
             engine.subscribe(self._persist, name="store")
+            engine.add_breaker_listener(self._breaker_event)
+            engine.add_part_listener(self._part_event)
+            stack.callback(self.bus.close)  # after the engine stops: streams end last
             self._engine = await stack.enter_async_context(engine)
         except BaseException:
             await stack.aclose()
@@ -148,8 +161,15 @@ class Radar:
             raise RadarNotOpen("use `async with Radar(settings) as radar`")
         return self._store
 
+    def _breaker_event(self, event: BreakerEvent) -> None:
+        self.bus.publish(breaker_topic(event), event)
+
+    def _part_event(self, event: PartEvent) -> None:
+        self.bus.publish(part_topic(event), event)
+
     def _storage_failed(self, exc: BaseException) -> None:
         # nothing can be kept any more: every open scan ends now, saying why
+        self.bus.publish("storage.failed", StorageFailure(f"{type(exc).__name__}: {exc}"))
         for scan in list(self._open_scans):
             scan.storage_failed()
 
@@ -176,7 +196,7 @@ class Radar:
         job = self.engine.start_scan(unique, kinds, max_age=max_age)
         scan = RadarScan(
             self.engine, self.store, self.scorer, job, recorder, clock=self.clock,
-            max_time=max_time, on_finished=self._open_scans.discard,
+            max_time=max_time, on_finished=self._open_scans.discard, bus=self.bus,
         )  # fmt: skip
         self._open_scans.add(scan)
         return scan
@@ -223,6 +243,20 @@ class Radar:
 
     async def history(self, ref: TokenRef, *, limit: int = 100) -> list[HistoryPoint]:
         return await self.store.score_history(ref, limit=limit)
+
+    def subscribe(
+        self,
+        pattern: str = "*",
+        *,
+        filter: EventFilter | None = None,
+        maxsize: int | None = None,
+        overflow: OverflowPolicy = "drop_oldest",
+        name: str | None = None,
+    ) -> Subscription:
+        """A bounded subscription to the events matching ``pattern`` (``lane.*``, ``*``)."""
+        return self.bus.subscribe(
+            pattern, filter=filter, maxsize=maxsize, overflow=overflow, name=name
+        )
 
     def health(self) -> Health:
         return assess(self.engine.stats(), self.store.writer, now=self.clock.monotonic())

@@ -23,10 +23,12 @@ from dataclasses import dataclass
 from tokenradar.clock import Clock
 from tokenradar.domain import FacetKind, Score, TokenRef
 from tokenradar.errors import StorageError
+from tokenradar.events import EventBus
 from tokenradar.flow.engine import Engine
 from tokenradar.flow.scan import KindProgress, ResultStatus, ScanJob, TokenResult
 from tokenradar.scoring.scorer import Scorer
 from tokenradar.service.results import LaneSummary, ScanStats, TokenResultView, result_view
+from tokenradar.service.topics import ScanFinished, ScanProgress
 from tokenradar.store import Store
 from tokenradar.store.recorder import ScanRecorder
 
@@ -64,6 +66,7 @@ class RadarScan:
         clock: Clock,
         max_time: float | None,
         on_finished: Callable[[RadarScan], None] | None = None,
+        bus: EventBus | None = None,
     ) -> None:
         self._engine = engine
         self._store = store
@@ -77,6 +80,8 @@ class RadarScan:
         self.interrupted = False
         self.failure: str | None = None
         self._on_finished = on_finished
+        self._bus = bus
+        self._last_done = -1
 
     @property
     def id(self) -> str:
@@ -102,6 +107,15 @@ class RadarScan:
         else:
             self.job.interrupt(reason)
 
+    def _publish_progress(self) -> None:
+        if self._bus is None:
+            return
+        done = sum(p.done for p in self.job.progress.values())
+        if done != self._last_done:
+            self._last_done = done
+            total = sum(p.total for p in self.job.progress.values())
+            self._bus.publish("scan.progress", ScanProgress(self.id, done, total))
+
     def storage_failed(self) -> None:
         """The Radar's writer-failure listener calls this on every open scan."""
         self._check_store()
@@ -118,6 +132,7 @@ class RadarScan:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(self.job.wait()), tick)
             self._check_store()
+            self._publish_progress()
             if on_tick is not None:
                 on_tick()
             if self._deadline is not None and self._clock.monotonic() >= self._deadline:
@@ -156,6 +171,9 @@ class RadarScan:
         # the elapsed time includes the time spent waiting on the database
         elapsed = round(self._clock.monotonic() - self._started, 3)
         stats = stats.model_copy(update={"elapsed_s": elapsed})
+        if self._bus is not None:
+            self._publish_progress()
+            self._bus.publish("scan.finished", ScanFinished(self.id, stats, storage_error))
         return ScanOutcome(results, scores, stats, self._clock.now(), storage_error)
 
     async def _persist(
