@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from tokenradar.clock import Clock, FakeClock
 from tokenradar.settings import StorageSettings
 from tokenradar.store import Store, open_store
-from tokenradar.store.engine import async_url
+from tokenradar.store.databases import async_url
 
 
 def drop_schema(url: str, schema: str) -> None:

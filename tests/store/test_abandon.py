@@ -21,7 +21,14 @@ import tokenradar
 from tokenradar.clock import FakeClock
 from tokenradar.domain import FacetKind
 from tokenradar.settings import StorageSettings
-from tokenradar.store import IllegalTransition, ScanOwner, ScanRecord, ScanStatus, Store, open_store
+from tokenradar.store import (
+    IllegalScanTransition,
+    ScanOwner,
+    ScanRecord,
+    ScanStatus,
+    Store,
+    open_store,
+)
 from tokenradar.store.abandon import STALE_AFTER_S, find_abandoned, mark_abandoned
 from tokenradar.store.owners import Liveness, judge, this_process
 from tokenradar.store.recorder import HEARTBEAT_S, ScanRecorder
@@ -227,9 +234,9 @@ def test_only_unfinished_scans_can_be_abandoned() -> None:
     queued = ScanRecord("q", ScanStatus.QUEUED, requested_at=1.0, updated_at=1.0)
     assert queued.advance(ScanStatus.ABANDONED, at=2.0).status is ScanStatus.ABANDONED
     done = scan.advance(ScanStatus.DONE, at=2.0)
-    with pytest.raises(IllegalTransition):
+    with pytest.raises(IllegalScanTransition):
         done.advance(ScanStatus.ABANDONED, at=3.0)
-    with pytest.raises(IllegalTransition):
+    with pytest.raises(IllegalScanTransition):
         scan.advance(ScanStatus.ABANDONED, at=2.0).advance(ScanStatus.RUNNING, at=3.0)
 
 

@@ -30,7 +30,7 @@ from tokenradar.cli import commands as _commands  # noqa: F401 - registers the c
 from tokenradar.errors import ConfigError, StorageError
 from tokenradar.settings import StorageSettings
 from tokenradar.store import open_store
-from tokenradar.store.engine import async_url, create_engines
+from tokenradar.store.databases import async_url, create_databases
 
 runner = CliRunner()
 
@@ -185,7 +185,7 @@ async def test_a_file_that_is_not_sqlite_at_all_is_refused_by_name(tmp_path: Pat
 def test_in_memory_sqlite_is_a_bad_setting_saying_why() -> None:
     for url in ("sqlite:///:memory:", "sqlite:///", "sqlite:///file:x?mode=memory&cache=shared"):
         with pytest.raises(ConfigError) as bad:
-            create_engines(StorageSettings(url=url))
+            create_databases(StorageSettings(url=url))
         assert bad.value.key == "storage.url"
         assert "separate connections" in str(bad.value)
 

@@ -14,13 +14,13 @@ from sqlalchemy.engine import Connection
 from tokenradar.errors import ConfigError, StorageError
 from tokenradar.settings import StorageSettings
 from tokenradar.store import open_store
-from tokenradar.store.engine import async_url, create_engines
+from tokenradar.store.databases import async_url, create_databases
 from tokenradar.store.migrate import head_revision, schema_status, upgrade
 from tokenradar.store.tables import metadata
 
 
 async def test_migrated_schema_is_exactly_the_tables_module(settings: StorageSettings) -> None:
-    engines = create_engines(settings)
+    engines = create_databases(settings)
     try:
         await upgrade(engines, settings.schema_name)
 
@@ -67,7 +67,7 @@ async def test_concurrent_starters_migrate_once(settings: StorageSettings) -> No
             pass
 
     await asyncio.gather(start(), start(), start())
-    engines = create_engines(settings)
+    engines = create_databases(settings)
     try:
         assert (await schema_status(engines)).current == head_revision()
     finally:

@@ -21,7 +21,7 @@ from tokenradar.clock import FakeClock
 from tokenradar.errors import StorageError
 from tokenradar.settings import StorageSettings
 from tokenradar.store import CommittedBatch, Store, Writer, WriterState, open_store
-from tokenradar.store.engine import Engines, create_engines
+from tokenradar.store.databases import Databases, create_databases
 from tokenradar.store.errors import reason, storage_error
 from tokenradar.store.migrate import ensure_schema
 
@@ -85,9 +85,9 @@ async def test_a_failing_failure_listener_does_not_stop_the_others(
     assert "a failure listener failed" in caplog.text
 
 
-async def _open_writer(settings: StorageSettings, clock: FakeClock) -> tuple[Writer, Engines]:
+async def _open_writer(settings: StorageSettings, clock: FakeClock) -> tuple[Writer, Databases]:
     # not open_store: its exit waits 30 s for a database that never comes back
-    engines = create_engines(settings)
+    engines = create_databases(settings)
     await ensure_schema(engines, auto_upgrade=True)
     writer = Writer(engines, batch_size=500, clock=clock)
     writer.start()

@@ -60,7 +60,7 @@ from tokenradar.domain import (
 )
 from tokenradar.settings import StorageSettings
 from tokenradar.store import Store, open_store
-from tokenradar.store.engine import async_url, is_sqlite, redacted
+from tokenradar.store.databases import async_url, is_sqlite, redacted
 
 NOW = 1_750_000_000.0
 AUTH = "BCD75RNBHrJJpW4dXVagL5mPjzRLnVZq4YirJdjEYMV7"

@@ -19,7 +19,7 @@ from rich.markup import escape
 from tokenradar.cli import app, err_console
 from tokenradar.errors import StorageError
 from tokenradar.settings import StorageSettings, load_settings
-from tokenradar.store.engine import create_engines, redacted
+from tokenradar.store.databases import create_databases, redacted
 from tokenradar.store.migrate import schema_status, upgrade
 from tokenradar.store.provision import create_database_if_missing, missing_sqlite_file
 
@@ -72,7 +72,7 @@ def status_command(config: ConfigOption = None) -> None:
 
 
 async def _upgrade(storage: StorageSettings) -> tuple[bool, str | None, str]:
-    engines = create_engines(storage)  # first: a bad URL is a ConfigError, before connecting
+    engines = create_databases(storage)  # first: a bad URL is a ConfigError, before connecting
     try:
         created = await create_database_if_missing(storage)
         before = (await schema_status(engines)).current
@@ -83,7 +83,7 @@ async def _upgrade(storage: StorageSettings) -> tuple[bool, str | None, str]:
 
 
 async def _status(storage: StorageSettings) -> tuple[str | None, str]:
-    engines = create_engines(storage)
+    engines = create_databases(storage)
     try:
         status = await schema_status(engines)
         return status.current, status.head

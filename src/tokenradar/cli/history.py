@@ -16,7 +16,7 @@ from tokenradar.domain import TokenRef
 from tokenradar.service import Radar
 from tokenradar.settings import Settings, load_settings
 from tokenradar.store import HistoryPoint
-from tokenradar.store.engine import is_sqlite
+from tokenradar.store.databases import is_sqlite
 
 console = output_console()
 

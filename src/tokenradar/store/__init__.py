@@ -15,7 +15,7 @@ from tokenradar.store.queries import (
 )
 from tokenradar.store.records import (
     AlertFire,
-    IllegalTransition,
+    IllegalScanTransition,
     ScanOwner,
     ScanRecord,
     ScanStatus,
@@ -36,7 +36,7 @@ __all__ = [
     "CommittedBatch",
     "FailureListener",
     "HistoryPoint",
-    "IllegalTransition",
+    "IllegalScanTransition",
     "OutcomeStat",
     "RankedScore",
     "ScanOwner",

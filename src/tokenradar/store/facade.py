@@ -1,4 +1,4 @@
-"""``open_store``: the one way in. Engines, schema check, the writer, the reads.
+"""``open_store``: the one way in. Databases, schema check, the writer, the reads.
 
 ::
 
@@ -29,7 +29,7 @@ from tokenradar.errors import StorageError
 from tokenradar.settings import StorageSettings
 from tokenradar.store import abandon, queries
 from tokenradar.store.checkpoint import Checkpointer
-from tokenradar.store.engine import Engines, create_engines, is_sqlite, sqlite_path
+from tokenradar.store.databases import Databases, create_databases, is_sqlite, sqlite_path
 from tokenradar.store.errors import storage_error
 from tokenradar.store.migrate import ensure_schema
 from tokenradar.store.owners import this_process
@@ -45,7 +45,7 @@ class Store:
     """The open database: ``writer`` for writes, the methods below for reads."""
 
     settings: StorageSettings
-    engines: Engines
+    engines: Databases
     writer: Writer
     clock: Clock
     #: the WAL checkpoint task (SQLite only): ``checkpointer.stats`` for health
@@ -172,7 +172,7 @@ async def open_store(
     before the first commit. They belong to the caller, who closes whatever
     they hold after leaving this context.
     """
-    engines = create_engines(settings)
+    engines = create_databases(settings)
     checkpointer: Checkpointer | None = None
     try:
         await ensure_schema(

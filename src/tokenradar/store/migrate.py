@@ -30,7 +30,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from tokenradar.errors import StorageError
-from tokenradar.store.engine import Engines, redacted, sqlite_path
+from tokenradar.store.databases import Databases, redacted, sqlite_path
 from tokenradar.store.errors import reason, sqlstate, storage_error
 
 #: pg_advisory_xact_lock key: "tokenrad" as a 63-bit integer
@@ -72,7 +72,7 @@ def _known(script: ScriptDirectory, rev: str) -> bool:
     return True
 
 
-async def schema_status(engines: Engines) -> SchemaStatus:
+async def schema_status(engines: Databases) -> SchemaStatus:
     """Where the database's schema is. Raises StorageError for a database that
     does not exist (PostgreSQL) or a SQLite file that is not tokenradar's."""
 
@@ -135,7 +135,7 @@ def _refuse_a_foreign_file(path: str) -> None:
     )
 
 
-async def upgrade(engines: Engines, schema: str | None = None, revision: str = "head") -> str:
+async def upgrade(engines: Databases, schema: str | None = None, revision: str = "head") -> str:
     """Apply pending migrations up to ``revision``; returns the revision reached."""
     cfg = alembic_config()
 
@@ -158,7 +158,9 @@ async def upgrade(engines: Engines, schema: str | None = None, revision: str = "
         raise storage_error(f"connecting to {redacted(engines.url)}", exc) from exc
 
 
-async def ensure_schema(engines: Engines, *, auto_upgrade: bool, schema: str | None = None) -> None:
+async def ensure_schema(
+    engines: Databases, *, auto_upgrade: bool, schema: str | None = None
+) -> None:
     """Make sure the schema is at this code's head, upgrading if allowed."""
     status = await schema_status(engines)
     if not status.behind:

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from tokenradar.settings import StorageSettings
-from tokenradar.store.engine import async_url, is_sqlite, redacted, sqlite_path
+from tokenradar.store.databases import async_url, is_sqlite, redacted, sqlite_path
 from tokenradar.store.errors import sqlstate, storage_error
 
 _NO_SUCH_DATABASE = "3D000"  # invalid_catalog_name

@@ -42,7 +42,7 @@ _NEXT: dict[ScanStatus, frozenset[ScanStatus]] = {
 }
 
 
-class IllegalTransition(ValueError):
+class IllegalScanTransition(ValueError):
     """A scan cannot move from its status to the one asked for."""
 
 
@@ -108,7 +108,7 @@ class ScanRecord:
     def advance(self, status: ScanStatus, *, at: float, **changes: Any) -> ScanRecord:
         """The next version of this scan, in ``status`` as of ``at``."""
         if status not in _NEXT[self.status]:
-            raise IllegalTransition(f"scan {self.id}: cannot go from {self.status} to {status}")
+            raise IllegalScanTransition(f"scan {self.id}: cannot go from {self.status} to {status}")
         started = self.started_at
         if status is ScanStatus.RUNNING and started is None:
             started = at

@@ -48,7 +48,7 @@ from tokenradar.clock import SYSTEM_CLOCK, Clock
 from tokenradar.domain import Facet, Score, TokenRef
 from tokenradar.errors import StorageError
 from tokenradar.store import rows as R
-from tokenradar.store.engine import Engines
+from tokenradar.store.databases import Databases
 from tokenradar.store.errors import is_transient, reason, storage_error
 from tokenradar.store.records import AlertFire, ScanRecord
 from tokenradar.store.statements import Statements, build_statements
@@ -125,7 +125,7 @@ class Writer:
 
     def __init__(
         self,
-        engines: Engines,
+        engines: Databases,
         *,
         batch_size: int = 2000,
         flush_interval: float = 0.02,

@@ -1,4 +1,4 @@
-"""Engines: one for the writer, one for readers, on SQLite or PostgreSQL.
+"""Databases: one for the writer, one for readers, on SQLite or PostgreSQL.
 
 SQLite is tuned for one writer and many readers: WAL (readers never wait for
 the writer, the writer never waits for readers), ``busy_timeout`` (a second
@@ -85,7 +85,7 @@ def redacted(url: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class Engines:
+class Databases:
     """The writer's engine (one connection) and the readers' engine (a pool)."""
 
     url: str
@@ -101,7 +101,7 @@ class Engines:
         await self.reader.dispose()
 
 
-def create_engines(settings: StorageSettings) -> Engines:
+def create_databases(settings: StorageSettings) -> Databases:
     """Build (but do not connect) the writer and reader engines for ``settings``.
 
     Raises :class:`ConfigError` for a URL no engine can serve (see :func:`async_url`).
@@ -141,7 +141,7 @@ def create_engines(settings: StorageSettings) -> Engines:
             )
     except ArgumentError as exc:
         raise StorageError(f"storage.url: {redacted(settings.url)!r} is not usable: {exc}") from exc
-    return Engines(settings.url, writer, reader)
+    return Databases(settings.url, writer, reader)
 
 
 def _tune_sqlite(engine: AsyncEngine, settings: StorageSettings, *, immediate: bool) -> None:
