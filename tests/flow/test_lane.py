@@ -90,5 +90,5 @@ async def test_a_token_refused_a_retry_by_the_budget_keeps_its_own_error_kind() 
     assert error is not None
     assert (error.kind, error.message) == (
         "timeout",
-        "retry budget exhausted; will try again at the next refresh",
+        "retry budget exhausted (retries are capped at a share of requests); not retried now",
     )

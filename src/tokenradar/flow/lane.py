@@ -91,6 +91,12 @@ _LEGAL: dict[LaneState, frozenset[LaneState]] = {
     LaneState.STOPPED: frozenset(),
 }
 
+#: why a token that could have been retried was not: a one-off scan does not try it
+#: again; a tracked token comes back at its next refresh (``[tiers] error_retry``)
+RETRY_BUDGET_SPENT = (
+    "retry budget exhausted (retries are capped at a share of requests); not retried now"
+)
+
 #: dispatcher restarts back off from this many seconds, doubling up to the cap
 RESTART_BACKOFF_FIRST, RESTART_BACKOFF_MAX = 1.0, 60.0
 
@@ -506,7 +512,7 @@ class Lane:
                         fetched_at=now,
                         source=self.spec.source,
                         error_kind=kind,
-                        message="retry budget exhausted; will try again at the next refresh",
+                        message=RETRY_BUDGET_SPENT,
                     )
                 )
             retry = []
