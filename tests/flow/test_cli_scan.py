@@ -140,3 +140,35 @@ def test_exit_code_is_1_only_when_nothing_could_be_scanned(tmp_path: Path) -> No
     assert header.startswith("chain,address,symbol,status,market_state,market_age_s")
     assert row.startswith(f"solana,{SOL},,failed,error,")
     assert "unavailable" in row
+
+
+def test_ctrl_c_while_the_database_is_locked_still_prints_the_results(tmp_path: Path) -> None:
+    # another process holds the database's write lock for the whole scan: the results
+    # are printed anyway (bounded by the grace, cut short by a second Ctrl-C), the
+    # user is told they were not saved, and nothing hangs
+    config = tmp_path / "c.toml"
+    config.write_text("[storage]\nbusy_timeout = 0.05\n")
+    assert tokenradar("db", "upgrade", "--config", str(config), cwd=tmp_path).returncode == 0
+    locker = sqlite3.connect(tmp_path / "tokenradar.db", isolation_level=None)
+    locker.execute("BEGIN EXCLUSIVE")
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tokenradar.cli", "scan", "--demo", "20", "--config",
+             str(config), "--facets", "market", "--format", "json", "--no-progress"],
+            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        time.sleep(4.0)
+        for _ in range(2):  # the first stops the scan if it still runs, the second the wait
+            proc.send_signal(signal.SIGINT)
+            time.sleep(0.5)
+        stdout, stderr = proc.communicate(timeout=20)
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
+    assert proc.returncode == 1, stderr
+    assert "Traceback" not in stderr, stderr
+    assert stdout.endswith("}\n"), stderr
+    report = json.loads(stdout)
+    assert len(report["results"]) == report["stats"]["tokens"] > 0
+    assert "results not saved" in stderr
+    assert "Traceback" not in stderr

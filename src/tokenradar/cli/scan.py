@@ -188,6 +188,20 @@ def _sim_summary(sim: SimulatedMarket) -> SimulatorSummary:
     )
 
 
+def write_stdout(text: str) -> None:
+    """Write all of ``text`` to stdout, however often a signal interrupts the write.
+
+    A Ctrl-C while a big document is written into a full pipe made the buffered
+    text stream drop everything past the first 64 KiB without a word; writing the
+    bytes ourselves keeps going after each partial write.
+    """
+    sys.stdout.flush()
+    data = memoryview(text.encode("utf-8"))
+    fd = sys.stdout.fileno()
+    while data:
+        data = data[os.write(fd, data) :]
+
+
 def check_out_path(out: Path | None) -> None:
     """Refuse an ``--out`` that cannot be written before anything is scanned."""
     if out is None:
@@ -257,6 +271,8 @@ def scan(
 
     def render(outcome: ScanOutcome) -> None:
         _render(outcome, kinds, fmt=fmt, out=out, target=target)
+        if outcome.storage_error is not None:
+            err_console.print(f"[red]error:[/red] results not saved: {outcome.storage_error}")
 
     outcome = asyncio.run(
         _scan(
@@ -264,8 +280,6 @@ def scan(
             render=render,
         )
     )  # fmt: skip
-    if outcome.storage_error is not None:
-        err_console.print(f"[red]error:[/red] results not saved: {outcome.storage_error}")
     if outcome.stats.complete + outcome.stats.partial == 0 or outcome.storage_error is not None:
         raise typer.Exit(code=1)
 
@@ -296,8 +310,7 @@ def _render(
             render_json(rows, stats) + "\n" if fmt is OutputFormat.JSON else render_csv(rows, kinds)
         )
         if out is None:
-            sys.stdout.write(text)
-            sys.stdout.flush()
+            write_stdout(text)
         else:
             out.write_text(text, encoding="utf-8")
         if target is not None:  # stdout holds the JSON/CSV: the breakdown goes to stderr

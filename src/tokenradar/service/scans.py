@@ -80,6 +80,7 @@ class RadarScan:
         self.interrupted = False
         self.failure: str | None = None
         self._on_finished = on_finished
+        self._hurry = asyncio.Event()
         self._bus = bus
         self._last_done = -1
 
@@ -100,7 +101,12 @@ class RadarScan:
         return self.job.done
 
     def interrupt(self, reason: str | None = None) -> None:
-        """Stop waiting (Ctrl-C, shutdown): open pairs end ``interrupted`` (or ``reason``)."""
+        """Stop waiting (Ctrl-C, shutdown): open pairs end ``interrupted`` (or ``reason``).
+
+        Called again while :meth:`finish` waits for the database, it stops that wait too.
+        """
+        if self.job.done:
+            self._hurry.set()
         self.interrupted = True
         if reason is None:
             self.job.interrupt()
@@ -155,17 +161,26 @@ class RadarScan:
         scores = {s.token: s for s in batch}
         errors = [*extra_errors, *([self.failure] if self.failure else [])]
         storage_error: str | None = None
+        persist = asyncio.ensure_future(self._persist(scores, stats, errors))
+        hurry = asyncio.ensure_future(self._hurry.wait())
         try:
-            await asyncio.wait_for(self._persist(scores, stats, errors), grace)
-        except TimeoutError:
-            last = self._store.writer.stats.last_error
-            storage_error = (
-                f"the results were not durable within {grace:g}s "
-                f"(the database is not committing: {last or 'no error reported'})"
-            )
+            await asyncio.wait({persist, hurry}, timeout=grace, return_when="FIRST_COMPLETED")
+            if persist.done():
+                persist.result()  # raises what saving raised
+            else:
+                last = self._store.writer.stats.last_error or "no error reported"
+                waited = "interrupted" if hurry.done() else f"not durable within {grace:g}s"
+                storage_error = (
+                    f"the results were {waited} (the database is not committing: {last})"
+                )
+                # we waited already: closing the store must not wait a whole grace again
+                self._store.close_grace = min(self._store.close_grace, 1.0)
         except StorageError as exc:
             storage_error = str(exc)
         finally:
+            for fut in (persist, hurry):
+                if not fut.done():
+                    fut.cancel()
             if self._on_finished is not None:
                 self._on_finished(self)
         # the elapsed time includes the time spent waiting on the database

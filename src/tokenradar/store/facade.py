@@ -52,6 +52,9 @@ class Store:
     checkpointer: Checkpointer | None = None
     #: scans of dead processes marked abandoned when the store was opened
     abandoned: tuple[ScanRecord, ...] = ()
+    #: how long closing waits for the writer to commit what is queued, seconds (a
+    #: caller that already waited, e.g. a scan's finish, shortens it)
+    close_grace: float = 30.0
 
     @property
     def dialect(self) -> str:
@@ -207,7 +210,7 @@ async def open_store(
                     log.warning("could not mark scans of dead processes abandoned: %s", exc)
             yield store
         finally:
-            await writer.close()
+            await writer.close(grace=store.close_grace)
     finally:
         if checkpointer is not None:
             await checkpointer.close()
