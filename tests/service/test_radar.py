@@ -198,20 +198,21 @@ async def test_a_stalled_database_still_returns_the_results_within_the_grace(
     )
     other = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
     loop = asyncio.get_running_loop()
+    await radar.__aenter__()
+    other.execute("BEGIN EXCLUSIVE")  # another process holds the database
+    scan = await radar.scan(solana_tokens(20))
+    await asyncio.wait_for(scan.wait(tick=0.05), 10)
+    started = loop.time()
+    outcome = await scan.finish(grace=1.0)
+    waited = loop.time() - started
+    assert 1.0 <= waited < 3.0
+    assert outcome.storage_error is not None
+    assert "not durable within 1s" in outcome.storage_error
+    assert "locked" in outcome.storage_error
+    assert outcome.stats.complete == 20  # the results are all there
+    assert outcome.stats.elapsed_s >= 1.0  # and the wait is in the elapsed time
     with pytest.raises(StorageError, match="not committed"):
-        async with radar:
-            other.execute("BEGIN EXCLUSIVE")  # another process holds the database
-            scan = await radar.scan(solana_tokens(20))
-            await asyncio.wait_for(scan.wait(tick=0.05), 10)
-            started = loop.time()
-            outcome = await scan.finish(grace=1.0)
-            waited = loop.time() - started
-            assert 1.0 <= waited < 3.0
-            assert outcome.storage_error is not None
-            assert "not durable within 1s" in outcome.storage_error
-            assert "locked" in outcome.storage_error
-            assert outcome.stats.complete == 20  # the results are all there
-            assert outcome.stats.elapsed_s >= 1.0  # and the wait is in the elapsed time
+        await radar.__aexit__(None, None, None)
     # the store gave up closing after a short grace, not another 30 s
     assert loop.time() - started < 6.0
     other.execute("ROLLBACK")
@@ -236,16 +237,17 @@ async def test_a_second_interrupt_stops_waiting_for_the_database(tmp_path: Path)
     )
     other = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
     loop = asyncio.get_running_loop()
-    with pytest.raises(StorageError):
-        async with radar:
-            other.execute("BEGIN EXCLUSIVE")
-            scan = await radar.scan(solana_tokens(5))
-            await asyncio.wait_for(scan.wait(tick=0.05), 10)
-            loop.call_later(0.3, scan.interrupt)  # Ctrl-C while it waits for the database
-            started = loop.time()
-            outcome = await scan.finish(grace=30.0)
-            assert loop.time() - started < 2.0
-            assert outcome.storage_error is not None
-            assert "interrupted" in outcome.storage_error
+    await radar.__aenter__()
+    other.execute("BEGIN EXCLUSIVE")
+    scan = await radar.scan(solana_tokens(5))
+    await asyncio.wait_for(scan.wait(tick=0.05), 10)
+    loop.call_later(0.3, scan.interrupt)  # Ctrl-C while it waits for the database
+    started = loop.time()
+    outcome = await scan.finish(grace=30.0)
+    assert loop.time() - started < 2.0
+    assert outcome.storage_error is not None
+    assert "interrupted" in outcome.storage_error
+    with pytest.raises(StorageError, match="not committed"):
+        await radar.__aexit__(None, None, None)
     other.execute("ROLLBACK")
     other.close()
