@@ -11,6 +11,10 @@ topic                       payload                       when
 ``storage.failed``          :class:`StorageFailure`       the writer died
 ``scan.progress``           :class:`ScanProgress`         a scan's counts moved (≤ 4/s)
 ``scan.finished``           :class:`ScanFinished`         a scan ended (any reason)
+``token.scored``            :class:`TokenScored`          a token got a new score
+``token.tier_changed``      :class:`TierChanged`          its tier moved
+``token.decision_changed``  :class:`DecisionChanged`      its decision moved
+``pool.created``            :class:`PoolCreated`          a new pool/token was discovered
 ==========================  ============================  ==============================
 
 Subscribe with patterns (``lane.*``, ``scan.*``, ``*``) through
@@ -21,16 +25,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tokenradar.domain import Decision, Score, Tier, TokenRef
 from tokenradar.flow.breaker import BreakerEvent, BreakerState
 from tokenradar.service.results import ScanStats
 from tokenradar.supervisor import PartEvent
 
 __all__ = [
     "BreakerEvent",
+    "DecisionChanged",
     "PartEvent",
+    "PoolCreated",
     "ScanFinished",
     "ScanProgress",
     "StorageFailure",
+    "TierChanged",
+    "TokenScored",
     "breaker_topic",
     "part_topic",
 ]
@@ -67,3 +76,40 @@ class ScanFinished:
     scan_id: str
     stats: ScanStats
     storage_error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TokenScored:
+    score: Score
+    watched: bool  # on the user's watchlist
+
+
+@dataclass(frozen=True, slots=True)
+class TierChanged:
+    token: TokenRef
+    old: Tier | None  # None: its first score
+    new: Tier
+    score: Score
+    watched: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionChanged:
+    token: TokenRef
+    old: Decision | None  # None: its first score
+    new: Decision
+    score: Score
+    watched: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PoolCreated:
+    """A token seen for the first time by a discovery source."""
+
+    token: TokenRef
+    source: str  # "logs:<program id>", "dexscreener.profiles", "dexscreener.boosts", ...
+    detected_at: float  # epoch s, when we learnt of it
+    created_at: float | None  # epoch s, when the chain says it was created, if known
+    signature: str | None = None  # the creating transaction, if known
+    symbol: str | None = None
+    name: str | None = None
