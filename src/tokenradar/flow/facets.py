@@ -62,6 +62,10 @@ class FacetStore:
     def tokens(self) -> int:
         return len(self._kinds)
 
+    def holds(self, token: TokenRef) -> bool:
+        """Whether any facet of ``token`` is held."""
+        return token in self._kinds
+
     @property
     def unpinned(self) -> int:
         return len(self._lru)

@@ -148,6 +148,10 @@ class Budget(Protocol):
         """Return when a request of ``cost`` would be admitted now (reserves nothing)."""
         ...
 
+    def delay(self, endpoint: str, cost: float = 1) -> float:
+        """Seconds until a request of ``cost`` would be admitted (``inf``: after an answer)."""
+        ...
+
     def gate(self, endpoint: str, cost: int = 1) -> AbstractAsyncContextManager[None]:
         """The provider clients' :class:`~tokenradar.providers.gate.Gate`."""
         ...

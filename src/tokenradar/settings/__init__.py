@@ -40,6 +40,7 @@ from tokenradar.settings.providers import (
     UnsatisfiableSetting,
 )
 from tokenradar.settings.scoring import ScoringSettings
+from tokenradar.settings.service import ServiceSettings
 from tokenradar.settings.sources import (
     ENV_DELIMITER,
     ENV_PREFIX,
@@ -158,6 +159,7 @@ class Settings(BaseSettings):
     cache: CacheSettings = CacheSettings()
     scoring: ScoringSettings = ScoringSettings()
     tiers: TiersSettings = TiersSettings()
+    service: ServiceSettings = ServiceSettings()
 
     @classmethod
     def settings_customise_sources(
