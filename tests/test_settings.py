@@ -407,7 +407,11 @@ def test_every_tokenradar_variable_the_repository_reads_is_accepted() -> None:
 # ---------------------------------------------------------------------------
 
 
-def test_budget_waits_for_a_shared_quota_by_default_without_a_time_limit() -> None:
+def test_budget_waits_for_a_shared_quota_by_default_without_a_time_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for key in ("ON_SHARED_QUOTA", "SHARED_QUOTA_TIMEOUT", "LOCK_DIR"):
+        monkeypatch.delenv(f"TOKENRADAR_BUDGET__{key}", raising=False)  # a test run may set them
     budget = load_settings().budget
     assert budget.on_shared_quota == "wait"
     assert budget.shared_quota_timeout is None

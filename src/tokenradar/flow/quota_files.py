@@ -173,8 +173,9 @@ def default_lock_dir() -> Path:
 
 
 def lock_dir(settings: Settings) -> Path:
-    """``[budget] lock_dir``, else :func:`default_lock_dir`."""
-    return settings.budget.lock_dir or default_lock_dir()
+    """``[budget] lock_dir``, else :func:`default_lock_dir`; absolute (a later ``chdir``
+    must not make the holder unlink another file)."""
+    return (settings.budget.lock_dir or default_lock_dir()).absolute()
 
 
 def prepare_lock_dir(directory: Path, *, default: bool) -> None:
