@@ -400,3 +400,36 @@ def test_every_tokenradar_variable_the_repository_reads_is_accepted() -> None:
     assert "TOKENRADAR_CRASH_SEED" in names  # the scan sees what it should
     for name in sorted(names):
         check_environment({name: "x"}, Settings)  # raises ConfigError naming it
+
+
+# ---------------------------------------------------------------------------
+# [budget]
+# ---------------------------------------------------------------------------
+
+
+def test_budget_waits_for_a_shared_quota_by_default_without_a_time_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for key in ("ON_SHARED_QUOTA", "SHARED_QUOTA_TIMEOUT", "LOCK_DIR"):
+        monkeypatch.delenv(f"TOKENRADAR_BUDGET__{key}", raising=False)  # a test run may set them
+    budget = load_settings().budget
+    assert budget.on_shared_quota == "wait"
+    assert budget.shared_quota_timeout is None
+    assert budget.lock_dir is None
+
+
+def test_budget_keys_load_from_the_file_and_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path, f'[budget]\non_shared_quota = "warn"\nlock_dir = "{tmp_path}"\n')
+    monkeypatch.setenv("TOKENRADAR_BUDGET__SHARED_QUOTA_TIMEOUT", "2m")
+    budget = load_settings(path).budget
+    assert (budget.on_shared_quota, budget.shared_quota_timeout) == ("warn", 120.0)
+    assert budget.lock_dir == tmp_path
+
+
+def test_an_unknown_shared_quota_policy_is_refused_naming_the_key(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(write(tmp_path, '[budget]\non_shared_quota = "queue"\n'))
+    assert info.value.key == "budget.on_shared_quota"
+    assert "'wait', 'warn' or 'ignore'" in str(info.value)

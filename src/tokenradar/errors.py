@@ -15,6 +15,8 @@
     │   │                       retry at most once, then give up on this refresh
     │   └── PermanentError      4xx, JSON-RPC invalid params: do not retry
     ├── CircuitOpen             the lane's breaker is open: nothing was sent
+    ├── QuotaLockError          the local lock on an upstream quota could not be taken
+    │   └── QuotaBusy           another process on this machine held it past the timeout
     └── StorageError            the database refused or failed a write/read
 
 An upstream error is never a verdict about a token: callers turn it into an
@@ -121,6 +123,25 @@ class CircuitOpen(TokenradarError):
         super().__init__(f"{lane}: circuit open, next probe in {retry_in:.1f}s")
         self.lane = lane
         self.retry_in = retry_in
+
+
+class QuotaLockError(TokenradarError):
+    """The local lock on a shared upstream quota could not be taken (e.g. its
+    directory is not writable); ``provider`` names the quota's provider."""
+
+    def __init__(self, provider: str, message: str) -> None:
+        super().__init__(message)
+        self.provider = provider
+
+
+class QuotaBusy(QuotaLockError):
+    """Another process on this machine held the quota for longer than we would wait.
+
+    ``pid`` is that process (None if it could not be read)."""
+
+    def __init__(self, provider: str, message: str, *, pid: int | None) -> None:
+        super().__init__(provider, message)
+        self.pid = pid
 
 
 class StorageError(TokenradarError):

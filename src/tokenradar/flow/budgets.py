@@ -18,7 +18,8 @@ holders batch costs 20 calls at once, and without it a cheap
 ``getMultipleAccounts`` of the mint lane (100 tokens for one call) would queue
 behind the holders' bill for seconds. These budgets are per process; a budget
 shared by several workers (not built yet) would build the same tree over shared
-counters.
+counters. Until then, two processes on one machine do not both spend one
+upstream's quota in full: see :mod:`tokenradar.flow.quota_lock`.
 """
 
 from __future__ import annotations

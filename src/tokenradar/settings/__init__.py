@@ -12,8 +12,8 @@ request).
 
 This package is the bottom layer for configuration: it imports nothing of
 ``flow``, ``scoring``, ``providers`` or ``store``, which all import it. The
-sections live in submodules (``values``, ``providers``, ``tiers``, ``scoring``)
-and are re-exported here.
+sections live in submodules (``values``, ``providers``, ``tiers``, ``scoring``,
+``budget``) and are re-exported here.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from pydantic import ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from tokenradar.errors import ConfigError
+from tokenradar.settings.budget import BudgetSettings, SharedQuotaPolicy
 from tokenradar.settings.providers import (
     HOLDERS_MAX_BATCH,
     DexScreenerSettings,
@@ -63,6 +64,7 @@ __all__ = [
     "ENV_PREFIX",
     "HOLDERS_MAX_BATCH",
     "RATE_FORM",
+    "BudgetSettings",
     "CacheSettings",
     "DexScreenerSettings",
     "Duration",
@@ -77,6 +79,7 @@ __all__ = [
     "RugCheckSettings",
     "ScoringSettings",
     "Settings",
+    "SharedQuotaPolicy",
     "SolanaRpcSettings",
     "StorageSettings",
     "TiersSettings",
@@ -160,6 +163,7 @@ class Settings(BaseSettings):
     scoring: ScoringSettings = ScoringSettings()
     tiers: TiersSettings = TiersSettings()
     service: ServiceSettings = ServiceSettings()
+    budget: BudgetSettings = BudgetSettings()
 
     @classmethod
     def settings_customise_sources(
