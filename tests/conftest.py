@@ -53,3 +53,10 @@ def postgres_url() -> str:
 @pytest.fixture
 def redis_url() -> str:
     return _require(REDIS_URL, "Redis")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_quota_locks(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Quota locks of this test session in their own directory: a real scan, or a test
+    run in another checkout on this machine, must not make a test's Radar wait."""
+    os.environ["TOKENRADAR_BUDGET__LOCK_DIR"] = str(tmp_path_factory.mktemp("quota-locks"))

@@ -372,6 +372,8 @@ class Lane:
 
     async def _run(self) -> None:
         spec = self.spec
+        if self._state is LaneState.FAILED:  # restarted: the restart itself is the recovery
+            self._set_state(LaneState.IDLE)
         while True:
             self._changed.clear()
             self.heartbeat = self.clock.monotonic()

@@ -30,6 +30,7 @@ from tokenradar.events import EventBus, EventFilter, OverflowPolicy, Subscriptio
 from tokenradar.flow.engine import Engine, EngineStats
 from tokenradar.flow.limiter import Budget
 from tokenradar.flow.plans import LanePlan
+from tokenradar.flow.quota_lock import hold_quotas
 from tokenradar.scoring.scorer import Scorer
 from tokenradar.service.health import Health, assess
 from tokenradar.service.scans import RadarScan
@@ -129,6 +130,16 @@ class Radar:
             engine.subscribe(self._persist, name="store")
             engine.add_breaker_listener(self._breaker_event)
             engine.add_part_listener(self._part_event)
+            if self._plans is None and self._budgets is None:
+                # only the real clients spend a real quota: another process on this
+                # machine using the same one waits (or is warned), it never doubles it
+                await stack.enter_async_context(
+                    hold_quotas(
+                        self.settings,
+                        {plan.spec.source for plan in engine.plans.values()},
+                        clock=self.clock,
+                    )
+                )
             stack.callback(self.bus.close)  # after the engine stops: streams end last
             self._engine = await stack.enter_async_context(engine)
         except BaseException:

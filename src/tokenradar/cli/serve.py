@@ -1,0 +1,80 @@
+"""``tokenradar serve``: keep every watched and discovered token's score fresh, 24/7.
+
+SIGTERM and SIGINT stop it gracefully (in-flight batches finish, the writer
+flushes, exit 0 within ``[service] shutdown_grace``); SIGHUP reloads the config
+file and the watchlist now (they are also reloaded when they change).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tokenradar.cli import app, err_console
+from tokenradar.cli.scan import demo_settings
+from tokenradar.service.serve import Service
+from tokenradar.settings import Settings, load_settings
+from tokenradar.simulator import SimConfig, run_simulator
+
+#: the demo world: a few thousand tokens and a launch every few seconds
+DEMO_TOKENS = 3_000
+DEMO_LAUNCH_RATE = 0.5
+
+
+@app.command("serve")
+def serve(
+    *,
+    config: Annotated[
+        Path | None, typer.Option(help="TOML settings file (reloaded when it changes).")
+    ] = None,
+    demo: Annotated[
+        bool,
+        typer.Option(help="Start the simulated market in-process and track its world."),
+    ] = False,
+    demo_tokens: Annotated[
+        int, typer.Option(help="Tokens in the demo world.", min=10, max=100_000)
+    ] = DEMO_TOKENS,
+) -> None:
+    """Run continuously: refresh, score, persist and publish every tracked token."""
+    settings = load_settings(config)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # migrations say enough when they fail
+    asyncio.run(_serve(settings, config, demo=demo, demo_tokens=demo_tokens))
+
+
+async def _serve(settings: Settings, config: Path | None, *, demo: bool, demo_tokens: int) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    async with contextlib.AsyncExitStack() as stack:
+        universe = []
+        if demo:
+            sim = await stack.enter_async_context(
+                run_simulator(
+                    SimConfig(tokens=demo_tokens, profile="public", launch_rate=DEMO_LAUNCH_RATE)
+                )
+            )
+            settings = demo_settings(settings, sim)
+            universe = list(sim.world.tokens)
+            err_console.print(
+                f"demo: simulated market at {sim.base_url} with {len(universe)} tokens and a "
+                f"launch every {1 / DEMO_LAUNCH_RATE:g}s; scores go to {settings.storage.url}; "
+                "try `tokenradar history CHAIN:ADDRESS` or `tokenradar scans` meanwhile; "
+                "Ctrl-C stops it",
+                highlight=False,
+            )
+        service = Service(settings, config_path=config, universe=universe)
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(signal.SIGHUP, service.request_reload)
+        try:
+            await service.run(stop)
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.remove_signal_handler(sig)
