@@ -17,10 +17,14 @@ they count neither way, and an ignored probe gives its slot back.
 
 Every state change is a :class:`BreakerEvent` handed to the listeners; an
 illegal transition raises :class:`IllegalTransition` (it would be a bug here).
+Listeners (alerts, metrics) run inside whichever task reported the outcome, so
+one that raises is logged by name and counted in ``listener_errors``: the state
+has changed already and the other listeners still run.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +32,8 @@ from enum import StrEnum
 
 from tokenradar.clock import SYSTEM_CLOCK, Clock
 from tokenradar.errors import CircuitOpen
+
+log = logging.getLogger(__name__)
 
 
 class BreakerState(StrEnum):
@@ -86,6 +92,12 @@ class BreakerEvent:
 BreakerListener = Callable[[BreakerEvent], None]
 
 
+def _describe(listener: BreakerListener) -> str:
+    name = getattr(listener, "__qualname__", None)
+    module = getattr(listener, "__module__", None)
+    return f"{module}.{name}" if name and module else repr(listener)
+
+
 class Call:
     """Permission for one call; report how it ended exactly once."""
 
@@ -135,6 +147,8 @@ class CircuitBreaker:
         self._probes_out = 0
         self._probe_results: list[tuple[bool, bool]] = []
         self.opened_count = 0
+        #: listener calls that raised (each is logged with the listener's name)
+        self.listener_errors = 0
 
     # -- state ----------------------------------------------------------------
 
@@ -173,7 +187,17 @@ class CircuitBreaker:
             self._reopens = 0
         event = BreakerEvent(self.name, frm, to, self.clock.now(), reason, wait)
         for listener in list(self.listeners):
-            listener(event)
+            try:
+                listener(event)
+            except Exception:  # an alert or a metric must not kill the caller's task
+                self.listener_errors += 1
+                log.exception(
+                    "%s: breaker listener %s failed on %s -> %s",
+                    self.name,
+                    _describe(listener),
+                    frm,
+                    to,
+                )
 
     # -- calls ----------------------------------------------------------------
 
