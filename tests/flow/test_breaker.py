@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import sys
+from collections.abc import Callable, Sequence
+from types import FrameType
 from typing import Any
 
 import pytest
@@ -161,6 +163,61 @@ def test_illegal_transitions_raise() -> None:
 def test_config_rejects_nonsense() -> None:
     with pytest.raises(ValueError, match="failure_rate"):
         BreakerConfig(failure_rate=0)
+
+
+def test_failures_in_different_buckets_of_the_window_count_together() -> None:
+    clock = FakeClock()
+    b = CircuitBreaker(
+        "x",
+        BreakerConfig(window=10, buckets=10, minimum_calls=4, failure_rate=0.5),
+        clock=clock,
+    )
+    for t in (0.2, 3.7, 6.1):  # one failure in each of three buckets
+        clock.advance(t - clock.monotonic())
+        fail(b, 1)
+        assert b.state is BreakerState.CLOSED  # below the minimum number of calls
+    clock.advance(9.9 - clock.monotonic())
+    ok = b.try_acquire()
+    assert ok is not None
+    ok.success()
+    assert b.state is BreakerState.OPEN  # 3 of 4 failed within the window
+
+
+def _line_events(fn: Callable[[], None]) -> int:
+    """How many Python lines ``fn`` executes: work, counted without a stopwatch."""
+    count = 0
+
+    def tracer(frame: FrameType, event: str, arg: Any) -> Any:
+        nonlocal count
+        if event == "line":
+            count += 1
+        return tracer
+
+    previous = sys.gettrace()
+    sys.settrace(tracer)
+    try:
+        fn()
+    finally:
+        sys.settrace(previous)
+    return count
+
+
+def test_recording_a_call_costs_the_same_with_ten_or_ten_thousand_calls_in_the_window() -> None:
+    work: list[int] = []
+    for calls_in_window in (10, 10_000):
+        clock = FakeClock()
+        b = CircuitBreaker("x", BreakerConfig(window=10, minimum_calls=5), clock=clock)
+
+        def one_success(b: CircuitBreaker = b) -> None:
+            call = b.try_acquire()
+            assert call is not None
+            call.success()
+
+        for _ in range(calls_in_window):
+            clock.advance(5 / calls_in_window)  # all inside one window, over half its buckets
+            one_success()
+        work.append(_line_events(one_success))
+    assert work[1] == work[0]
 
 
 def test_a_listener_that_raises_is_logged_and_counted_and_the_rest_still_run(
