@@ -1,9 +1,16 @@
 from __future__ import annotations
 
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from types import FrameType
+from typing import Any
+
 import pytest
 
 from tokenradar.clock import FakeClock
-from tokenradar.errors import CircuitOpen
+from tokenradar.domain import Facet, FacetKind, FacetState, TokenRef, absent_facet
+from tokenradar.errors import CircuitOpen, UpstreamUnavailable
 from tokenradar.flow.breaker import (
     BreakerConfig,
     BreakerEvent,
@@ -11,6 +18,9 @@ from tokenradar.flow.breaker import (
     CircuitBreaker,
     IllegalTransition,
 )
+from tokenradar.flow.lane import Lane, LaneSpec
+from tokenradar.flow.limiter import Limiter
+from tokenradar.flow.retry import RetryBudget
 
 CFG = BreakerConfig(window=10, minimum_calls=4, failure_rate=0.5, wait=5, half_open_calls=2)
 
@@ -153,3 +163,138 @@ def test_illegal_transitions_raise() -> None:
 def test_config_rejects_nonsense() -> None:
     with pytest.raises(ValueError, match="failure_rate"):
         BreakerConfig(failure_rate=0)
+
+
+def test_failures_in_different_buckets_of_the_window_count_together() -> None:
+    clock = FakeClock()
+    b = CircuitBreaker(
+        "x",
+        BreakerConfig(window=10, buckets=10, minimum_calls=4, failure_rate=0.5),
+        clock=clock,
+    )
+    for t in (0.2, 3.7, 6.1):  # one failure in each of three buckets
+        clock.advance(t - clock.monotonic())
+        fail(b, 1)
+        assert b.state is BreakerState.CLOSED  # below the minimum number of calls
+    clock.advance(9.9 - clock.monotonic())
+    ok = b.try_acquire()
+    assert ok is not None
+    ok.success()
+    assert b.state is BreakerState.OPEN  # 3 of 4 failed within the window
+
+
+def _line_events(fn: Callable[[], None]) -> int:
+    """How many Python lines ``fn`` executes: work, counted without a stopwatch."""
+    count = 0
+
+    def tracer(frame: FrameType, event: str, arg: Any) -> Any:
+        nonlocal count
+        if event == "line":
+            count += 1
+        return tracer
+
+    previous = sys.gettrace()
+    sys.settrace(tracer)
+    try:
+        fn()
+    finally:
+        sys.settrace(previous)
+    return count
+
+
+def test_recording_a_call_costs_the_same_with_ten_or_ten_thousand_calls_in_the_window() -> None:
+    work: list[int] = []
+    for calls_in_window in (10, 10_000):
+        clock = FakeClock()
+        b = CircuitBreaker("x", BreakerConfig(window=10, minimum_calls=5), clock=clock)
+
+        def one_success(b: CircuitBreaker = b) -> None:
+            call = b.try_acquire()
+            assert call is not None
+            call.success()
+
+        for _ in range(calls_in_window):
+            clock.advance(5 / calls_in_window)  # all inside one window, over half its buckets
+            one_success()
+        work.append(_line_events(one_success))
+    assert work[1] == work[0]
+
+
+def test_a_listener_that_raises_is_logged_and_counted_and_the_rest_still_run(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = FakeClock()
+    seen: list[BreakerEvent] = []
+
+    def broken_alert(event: BreakerEvent) -> None:
+        raise RuntimeError("alert channel down")
+
+    b = CircuitBreaker("rugcheck.risk", CFG, clock=clock, listeners=[broken_alert, seen.append])
+    with caplog.at_level(logging.ERROR, logger="tokenradar.flow.breaker"):
+        fail(b, 4)  # opens: the broken listener raises inside call.failure()
+    assert b.state is BreakerState.OPEN
+    assert [e.to_state for e in seen] == [BreakerState.OPEN]
+    assert b.listener_errors == 1
+    (record,) = caplog.records
+    assert "broken_alert" in record.getMessage()
+    assert "rugcheck.risk" in record.getMessage()
+    assert record.exc_info is not None
+    clock.advance(5)
+    assert b.state is BreakerState.HALF_OPEN  # a transition from a property read, too
+    assert b.listener_errors == 2
+    assert [e.to_state for e in seen] == [BreakerState.OPEN, BreakerState.HALF_OPEN]
+
+
+async def test_a_raising_listener_neither_strands_a_batch_nor_stops_the_lane() -> None:
+    clock = FakeClock()
+    delivered: list[Facet[Any]] = []
+    seen: list[BreakerState] = []
+
+    async def deliver(facets: Sequence[Facet[Any]]) -> None:
+        delivered.extend(facets)
+
+    def broken_metric(event: BreakerEvent) -> None:
+        raise ValueError("metrics registry closed")
+
+    breaker = CircuitBreaker(
+        "test.market",
+        BreakerConfig(minimum_calls=1, wait=5, half_open_calls=1),
+        clock=clock,
+        listeners=[broken_metric, lambda e: seen.append(e.to_state)],
+    )
+    lane = Lane(
+        LaneSpec("test.market", FacetKind.MARKET, "test", "tokens", max_batch=1, max_in_flight=1),
+        Limiter("test", clock=clock),
+        deliver,
+        clock=clock,
+        breaker=breaker,
+        retry_budget=RetryBudget(ratio=0.0, floor=0),  # a failure is final at once
+    )
+    healthy = False
+
+    async def fetch(tokens: Sequence[TokenRef]) -> list[Facet[Any]]:
+        if not healthy:
+            raise UpstreamUnavailable("test", "503")
+        return [
+            absent_facet(t, FacetKind.MARKET, fetched_at=clock.now(), source="test") for t in tokens
+        ]
+
+    first = TokenRef.parse("So11111111111111111111111111111111111111112")
+    second = TokenRef.parse("EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v")
+    lane.bind(fetch)
+    lane.start()
+    try:
+        lane.submit(first)
+        await clock.run_for(1.0)  # the failure opens the breaker inside the batch task
+        assert [f.token for f in delivered] == [first]
+        assert delivered[0].state is FacetState.ERROR
+        healthy = True
+        lane.submit(second)
+        await clock.run_for(10.0)  # open wait over: half-open in the lane loop, then closed
+        assert [f.token for f in delivered] == [first, second]
+        assert lane._runner is not None
+        assert not lane._runner.done()
+    finally:
+        await lane.stop()
+    assert seen == [BreakerState.OPEN, BreakerState.HALF_OPEN, BreakerState.CLOSED]
+    assert breaker.listener_errors == 3

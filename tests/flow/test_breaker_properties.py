@@ -1,13 +1,15 @@
 """Stateful property test: the breaker's transitions follow resilience4j's rules.
 
-An independent model of the *closed* window (calls answered in the current
-closed period, last ``window`` seconds) says when the breaker must open; the
-event log says what it did.
+An independent, exact model of the *closed* window (every call answered in the
+current closed period, with its time) says when the breaker may open; the event
+log says what it did. The breaker counts in buckets, so its window starts
+somewhere in the oldest bucket: any decision the exact window would take with
+a start in that span is allowed, and nothing else.
 """
 
 from __future__ import annotations
 
-from hypothesis import settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
@@ -19,6 +21,7 @@ from tokenradar.flow.breaker import (
     BreakerState,
     Call,
     CircuitBreaker,
+    SlidingCounts,
 )
 
 CFG = BreakerConfig(
@@ -31,7 +34,26 @@ CFG = BreakerConfig(
     wait_multiplier=2,
     max_wait=6,
     half_open_calls=2,
+    buckets=5,  # 1 s buckets: coarse enough that calls often sit in the oldest one
 )
+WIDTH = CFG.window / CFG.buckets
+
+
+def must_open(calls: list[tuple[float, bool, bool]]) -> bool:
+    n = len(calls)
+    return n >= CFG.minimum_calls and (
+        sum(f for _, f, _ in calls) / n >= CFG.failure_rate
+        or sum(s for _, _, s in calls) / n >= CFG.slow_call_rate
+    )
+
+
+def allowed_decisions(calls: list[tuple[float, bool, bool]], now: float) -> set[bool]:
+    """What the exact window decides for any start within one bucket of ``window`` ago."""
+    oldest = now - CFG.window
+    starts = [oldest, oldest + WIDTH, *(t for t, _, _ in calls if oldest < t < oldest + WIDTH)]
+    return {must_open([c for c in calls if c[0] >= start]) for start in starts} | {
+        must_open([c for c in calls if c[0] > start]) for start in starts
+    }
 
 
 class BreakerMachine(RuleBasedStateMachine):
@@ -71,13 +93,9 @@ class BreakerMachine(RuleBasedStateMachine):
             slow = now - call.started >= CFG.slow_call_duration
             self.window.append((now, result == "failure", slow))
             self.window = [c for c in self.window if c[0] > now - CFG.window]
-            n = len(self.window)
-            must_open = n >= CFG.minimum_calls and (
-                sum(f for _, f, _ in self.window) / n >= CFG.failure_rate
-                or sum(s for _, _, s in self.window) / n >= CFG.slow_call_rate
-            )
             opened = self.breaker._state is BreakerState.OPEN
-            assert must_open == opened, f"window {self.window} -> opened={opened}"
+            allowed = allowed_decisions(self.window, now)
+            assert opened in allowed, f"window {self.window} at {now} -> opened={opened}"
         elif call.generation != gen:
             assert self._seen() == seen, "a stale call changed the state"
         self._sync_model()
@@ -121,3 +139,32 @@ class BreakerMachine(RuleBasedStateMachine):
 
 BreakerMachine.TestCase.settings = settings(max_examples=200, stateful_step_count=60, deadline=None)
 TestBreakerFollowsTheSpec = BreakerMachine.TestCase
+
+
+@given(
+    st.lists(
+        st.tuples(st.floats(0, 3), st.booleans(), st.booleans()),
+        min_size=1,
+        max_size=80,
+    )
+)
+@settings(max_examples=300, deadline=None)
+def test_bucketed_counts_lie_between_the_exact_window_and_one_bucket_less(
+    steps: list[tuple[float, bool, bool]],
+) -> None:
+    counts = SlidingCounts(CFG.window, CFG.buckets)
+    calls: list[tuple[float, bool, bool]] = []
+    now = 0.0
+    for dt, failed, slow in steps:
+        now += dt
+        counts.add(now, failed, slow)
+        calls.append((now, failed, slow))
+        full = [c for c in calls if c[0] > now - CFG.window]
+        short = [c for c in calls if c[0] >= now - CFG.window + WIDTH]
+        for total, pick in (
+            (counts.calls, lambda c: True),
+            (counts.failures, lambda c: c[1]),
+            (counts.slow, lambda c: c[2]),
+        ):
+            assert sum(map(pick, short)) <= total <= sum(map(pick, full))
+        assert len(counts) == CFG.buckets

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from tokenradar.domain import FacetKind, FacetState
@@ -11,6 +13,17 @@ from tokenradar.flow.scan import ResultStatus
 from tokenradar.simulator.server import run_simulator
 
 from .conftest import endpoint, settings_for, sim_config
+
+#: the default probe of an unknown limit with every time in it divided by 10
+PROBE_10X = AdaptivePolicy(
+    auto_start=10.0,
+    interval=0.1,
+    default_pause=0.1,
+    reprobe_after=12.0,
+    good_window=1.0,
+    good_half_life=180.0,
+    burst_span=2.0,
+)
 
 
 async def test_full_batches_and_no_window_over_any_known_limit() -> None:
@@ -53,12 +66,11 @@ async def test_rpc_host_and_method_limits_hold_with_two_lanes_sharing_them() -> 
 @pytest.mark.slow
 async def test_an_undisclosed_limit_is_found_with_at_most_2_percent_429s() -> None:
     # RugCheck's limit, time-compressed 10x: 30 per 1 s (the simulator's default
-    # is 30 per 10 s); the probe's start and interval are compressed alike.
-    policy = AdaptivePolicy(auto_start=10.0, interval=0.1, default_pause=0.1, reprobe_after=12.0)
+    # is 30 per 10 s); the probe's times are compressed alike.
     config = sim_config(tokens=240, evm_tokens=0, rugcheck_limit=30, rugcheck_window_s=1.0)
     async with run_simulator(config) as sim:
         tokens = list(sim.world.tokens)
-        async with Engine(settings_for(sim), kinds=[FacetKind.RISK], adaptive=policy) as engine:
+        async with Engine(settings_for(sim), kinds=[FacetKind.RISK], adaptive=PROBE_10X) as engine:
             results = await engine.scan(tokens)
             estimate = engine.budgets["rugcheck"].stats()[0].estimate
         report = endpoint(sim, "rugcheck.report")
@@ -71,3 +83,32 @@ async def test_an_undisclosed_limit_is_found_with_at_most_2_percent_429s() -> No
     errors = [r.facet(FacetKind.RISK) for r in results]
     assert all(f is not None for f in errors)
     assert all(f.state is not FacetState.ERROR or f.error is not None for f in errors if f)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("start", [10.0, 60.0], ids=["default-start", "start-above-the-limit"])
+async def test_a_probe_meets_at_most_one_429_in_any_window_of_the_limit(start: float) -> None:
+    # The public profile's RugCheck limit and latency, time-compressed 10x. The
+    # simulator counts every request it received, refused ones included, so a
+    # window holding limit + 1 is a probe's one 429; limit + 2 would be a second
+    # 429 in the same window. Starting above the limit is a probe resumed at a
+    # rate the server's window cannot take (after an outage, say).
+    config = sim_config(
+        tokens=300,
+        evm_tokens=0,
+        rugcheck_limit=30,
+        rugcheck_window_s=1.0,
+        latency_median_ms=6.0,
+        latency_p99_ms=40.0,
+    )
+    policy = replace(PROBE_10X, auto_start=start)
+    async with run_simulator(config) as sim:
+        tokens = list(sim.world.tokens)
+        async with Engine(settings_for(sim), kinds=[FacetKind.RISK], adaptive=policy) as engine:
+            results = await engine.scan(tokens)
+        stats = sim.stats()
+
+    assert all(r.status is ScanStatus.COMPLETE for r in results)
+    assert stats["endpoints"]["rugcheck.report"]["rate_limited"] >= 1  # it did probe
+    rugcheck = stats["limits"]["rugcheck"]
+    assert rugcheck["max_in_window"] <= rugcheck["limit"] + 1

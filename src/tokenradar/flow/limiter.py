@@ -112,7 +112,7 @@ class LimitNode:
         if self.pace is None:
             return
         if outcome is Outcome.SUCCESS:
-            self.pace.on_success(now)
+            self.pace.on_success(now, sent_at, cost)
         elif outcome is Outcome.RATE_LIMITED:
             self.pace.on_rate_limited(now, sent_at, retry_after)
 
