@@ -108,7 +108,7 @@ async def test_a_probe_meets_at_most_one_429_in_any_window_of_the_limit(start: f
             results = await engine.scan(tokens)
         stats = sim.stats()
 
-    assert all(r.status is ScanStatus.COMPLETE for r in results)
+    assert all(r.status is ResultStatus.COMPLETE for r in results)
     assert stats["endpoints"]["rugcheck.report"]["rate_limited"] >= 1  # it did probe
     rugcheck = stats["limits"]["rugcheck"]
     assert rugcheck["max_in_window"] <= rugcheck["limit"] + 1

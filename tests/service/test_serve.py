@@ -62,10 +62,14 @@ def memory_service(settings: Settings, **kw: Any) -> tuple[Service, MemoryPlans]
     return service, plans
 
 
-async def until(predicate: Any, timeout: float = 10.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.02)
+async def until(predicate: Any, within: float = 10.0) -> None:
+    """Poll ``predicate`` (a state of the service, not an event one can await)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not predicate():
+        if loop.time() > deadline:
+            raise TimeoutError(f"not true within {within}s")
+        await asyncio.sleep(0.02)
 
 
 async def test_tracked_tokens_are_scored_persisted_published_and_their_tier_fed_back(
@@ -109,7 +113,8 @@ async def test_the_watchlist_is_reloaded_on_change_and_a_broken_edit_is_rejected
         event = await asyncio.wait_for(anext(rejected), 5)
         assert isinstance(event.payload, ConfigRejected)
         assert "watch.txt:2" in event.payload.message
-        assert engine.tracked(a) is not None and engine.tracked(b) is not None  # kept
+        assert engine.tracked(a) is not None  # the old watchlist is kept
+        assert engine.tracked(b) is not None
         settings.service.watchlist.write_text(f"{a}\n")
         await until(lambda: engine.tracked(b) is None)
 
@@ -174,7 +179,8 @@ async def test_a_hung_lane_is_restarted_by_the_watchdog_and_fetching_goes_on(
         assert "lane mem." in event.payload.part
         await until(lambda: sum(len(c.calls) for c in plans.clients.values()) >= 2)
         assert all(lane.state is not LaneState.FAILED for lane in radar.engine.lanes.values())
-        assert service.watchdog is not None and service.watchdog.restarts >= 1
+        assert service.watchdog is not None
+        assert service.watchdog.restarts >= 1
 
 
 async def test_under_systemd_ready_and_stopping_are_notified(tmp_path: Path) -> None:
