@@ -422,6 +422,7 @@ def test_budget_keys_load_from_the_file_and_the_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = write(tmp_path, f'[budget]\non_shared_quota = "warn"\nlock_dir = "{tmp_path}"\n')
+    monkeypatch.delenv("TOKENRADAR_BUDGET__LOCK_DIR", raising=False)  # the suite's own dir
     monkeypatch.setenv("TOKENRADAR_BUDGET__SHARED_QUOTA_TIMEOUT", "2m")
     budget = load_settings(path).budget
     assert (budget.on_shared_quota, budget.shared_quota_timeout) == ("warn", 120.0)

@@ -222,3 +222,37 @@ async def test_discovered_tokens_are_tracked_hot_and_dropped_after_their_ttl(
             radar.engine.set_tier(t, Tier.COLD)
         assert service.prune() == 3
         assert service.universe().discovered == 0
+
+
+def test_sigterm_stops_serve_gracefully_with_everything_flushed(tmp_path: Path) -> None:
+    import os
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tokenradar.cli", "serve", "--demo", "--demo-tokens", "60"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "TOKENRADAR_SERVICE__STATUS_INTERVAL": "0"},
+    )  # fmt: skip
+    assert proc.stdout is not None
+    deadline = time.monotonic() + 60
+    for line in proc.stdout:
+        if "serve: running" in line:
+            break
+        assert time.monotonic() < deadline, "serve did not start"
+    time.sleep(5.0)  # some scores land
+    proc.send_signal(signal.SIGTERM)
+    started = time.monotonic()
+    rest, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, rest
+    assert time.monotonic() - started < 30  # within [service] shutdown_grace
+    assert "serve: stopped" in rest
+    assert "Traceback" not in rest
+    with sqlite3.connect(tmp_path / "tokenradar.db") as db:
+        (history,) = db.execute("SELECT count(*) FROM score_history").fetchone()
+        (latest,) = db.execute("SELECT count(*) FROM latest_scores").fetchone()
+    assert history > 0
+    assert latest > 0
