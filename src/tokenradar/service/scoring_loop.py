@@ -72,6 +72,7 @@ class ScoringLoop:
         batch_max: int = 20_000,
         floor: Callable[[TokenRef], Tier | None] = lambda _t: None,
         watched: Callable[[TokenRef], bool] = lambda _t: False,
+        tier_feedback: bool = True,
     ) -> None:
         """``scorer()`` is asked for the scorer at every batch (a reload swaps it)."""
         self.engine = engine
@@ -83,6 +84,7 @@ class ScoringLoop:
         self.batch_max = batch_max
         self._floor = floor
         self._watched = watched
+        self.tier_feedback = tier_feedback
         self._dirty: OrderedDict[TokenRef, float] = OrderedDict()  # token -> dirty since
         self._wake = asyncio.Event()
         self._last: dict[TokenRef, tuple[Tier, Decision]] = {}
@@ -189,7 +191,7 @@ class ScoringLoop:
                     "token.decision_changed",
                     DecisionChanged(token, before[1] if before else None, s.decision, s, watched),
                 )
-            if engine.tracked(token) is not None:
+            if self.tier_feedback and engine.tracked(token) is not None:
                 engine.set_tier(token, hotter(s.tier, self._floor(token)))
 
     def _prune(self) -> None:

@@ -128,6 +128,7 @@ class Service:
                 max_delay=settings.service.score_delay,
                 batch_max=settings.service.score_batch_max,
                 floor=self._floor, watched=self._watch.__contains__,
+                tier_feedback=settings.service.tier_feedback,
             )  # fmt: skip
             engine.subscribe(scoring.sink, name="scorer")
             parts = self.parts = Supervisor(clock=self.clock, on_event=self._part_event)
@@ -317,6 +318,8 @@ class Service:
         self.settings = new.model_copy(update=kept)
         if "scoring" in live:
             self._scorer = Scorer(self.settings.scoring)
+        if self.scoring is not None:
+            self.scoring.tier_feedback = self.settings.service.tier_feedback
         if self.radar is not None:
             engine = self.radar.engine
             engine.settings = engine.settings.model_copy(update={"tiers": self.settings.tiers})

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pydantic import Field
 
-from tokenradar.settings.values import Duration, Section
+from tokenradar.settings.values import Duration, Flag, Section
 
 
 class ServiceSettings(Section):
@@ -34,6 +34,9 @@ class ServiceSettings(Section):
     reload_interval: Duration = 2.0
     #: how often a status line is logged (0 = never)
     status_interval: float = Field(default=30.0, ge=0.0)
+    #: the scorer's tier sets each token's refresh rate; off: tiers stay as tracked (the
+    #: watchlist's, hot for launches, warm otherwise), e.g. to pin tiers or benchmark them
+    tier_feedback: Flag = True
     #: a discovered (not watched) token is dropped from the universe after this long
     #: unless it is hot, so a service that discovers launches forever stays bounded
     discovered_ttl: Duration = 86_400.0
