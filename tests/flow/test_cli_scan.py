@@ -63,6 +63,21 @@ def test_demo_2000_accounts_for_every_token(tmp_path: Path) -> None:
     assert stats["lanes"]["dexscreener.market"]["mean_batch"] >= 29
 
 
+def test_demo_n_scans_exactly_n_tokens_and_says_the_mix(tmp_path: Path) -> None:
+    done = tokenradar(
+        "scan", "--demo", "50", "--format", "json", "--no-progress", "--facets", "market",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    report: dict[str, Any] = json.loads(done.stdout)
+    results = report["results"]
+    assert len(results) == report["stats"]["tokens"] == 50
+    assert len({(r["chain"], r["address"]) for r in results}) == 50
+    evm = sum(r["chain"] != "solana" for r in results)
+    assert evm == 1  # 2 % of 50
+    assert "demo: 49 Solana + 1 EVM tokens" in done.stderr
+
+
 def wait_for_committed_facets(
     db: Path, kind: str, at_least: int, proc: subprocess.Popen[str], *, timeout: float
 ) -> None:
@@ -89,7 +104,7 @@ def test_ctrl_c_prints_what_is_done(tmp_path: Path) -> None:
     )  # fmt: skip
     # Interrupt once some holders have landed (scan persists facets as they land):
     # a sign of progress rather than a fixed sleep, which a loaded machine can outrun.
-    world = 100 + 2  # --demo 100: 100 Solana tokens and 2 % as many EVM ones
+    world = 100  # --demo 100: 98 Solana tokens and 2 EVM ones
     wait_for_committed_facets(tmp_path / "tokenradar.db", "market", world, proc, timeout=120)
     wait_for_committed_facets(tmp_path / "tokenradar.db", "holders", 1, proc, timeout=120)
     proc.send_signal(signal.SIGINT)
