@@ -15,7 +15,13 @@ from typing import Any
 
 import pytest
 
+import tokenradar as tokenradar_package
+
 SOL = "So11111111111111111111111111111111111111112"
+
+
+#: the checkout under test, absolute: a relative PYTHONPATH=src means nothing in cwd=tmp_path
+SRC = str(Path(tokenradar_package.__file__).parents[1])
 
 
 def tokenradar(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -25,7 +31,7 @@ def tokenradar(*args: str, cwd: Path, timeout: float = 120) -> subprocess.Comple
         capture_output=True,
         text=True,
         timeout=timeout,
-        env={**os.environ, "COLUMNS": "200"},
+        env={**os.environ, "COLUMNS": "200", "PYTHONPATH": SRC},
         check=False,
     )
 
