@@ -66,7 +66,8 @@ def test_demo_2000_accounts_for_every_token(tmp_path: Path) -> None:
             assert counts["rate_limited"] <= 0.02 * counts["requests"], name
         else:
             assert counts["rate_limited"] == 0, name
-    assert stats["lanes"]["dexscreener.market"]["mean_batch"] >= 29
+    # full batches of 30 at best: 1,960 Solana tokens in 66, 40 EVM ones on three chains in 3
+    assert stats["lanes"]["dexscreener.market"]["mean_batch"] >= 0.98 * 2000 / 69
 
 
 def test_demo_n_scans_exactly_n_tokens_and_says_the_mix(tmp_path: Path) -> None:
