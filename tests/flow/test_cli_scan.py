@@ -108,6 +108,7 @@ def test_ctrl_c_prints_what_is_done(tmp_path: Path) -> None:
         [sys.executable, "-m", "tokenradar.cli", "scan", "--demo", "100",
          "--facets", "market,holders", "--format", "json", "--no-progress"],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": SRC},
     )  # fmt: skip
     # Interrupt once some holders have landed (scan persists facets as they land):
     # a sign of progress rather than a fixed sleep, which a loaded machine can outrun.
