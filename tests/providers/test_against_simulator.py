@@ -6,6 +6,7 @@ import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable
 
+import base58
 import pytest
 
 from tokenradar.domain import FacetState, HolderKind, TokenRef
@@ -88,6 +89,28 @@ async def test_every_client_reads_the_simulated_market_truthfully() -> None:
     assert len(priced) >= 20  # v3 omits mints it cannot price: those are absent
     assert all(f.data is not None and f.data.price_usd > 0 for f in priced)
     assert all(isinstance(p.token, TokenRef) for p in profiles)
+
+
+async def test_a_mint_the_world_does_not_have_is_absent_in_every_facet() -> None:
+    # the node refuses getTokenLargestAccounts for it ("could not find account"):
+    # holders say absent like the rest, while an account that is no mint stays an error
+    unknown = TokenRef("solana", base58.b58encode(bytes(range(100, 132))).decode())
+    async with run_simulator(CONFIG) as sim:
+        assert sim.world.account(unknown.address) is None
+        token = next(t for t in sim.world.tokens if t.chain == "solana")
+        holder = next(h for h in sim.world.truth(token).holders if h.kind == "wallet")
+        wallet = TokenRef("solana", holder.owner)
+        async with open_providers(settings_for(sim)) as p:
+            market = await p.dexscreener.fetch_market([unknown])
+            [mint, wallet_mint] = await p.solana_rpc.fetch_mints([unknown, wallet])
+            [holders, wallet_holders] = await p.solana_rpc.fetch_holders([unknown, wallet])
+            risk = await p.rugcheck.fetch_risk([unknown])
+            price = await p.jupiter.fetch_prices([unknown])
+    for facet in (*market, mint, holders, *risk, *price):
+        assert (facet.kind, facet.state, facet.error) == (facet.kind, FacetState.ABSENT, None)
+    for facet in (wallet_mint, wallet_holders):
+        assert facet.error is not None
+        assert facet.error.kind == "permanent"
 
 
 async def test_pool_feed_announces_simulated_launches() -> None:

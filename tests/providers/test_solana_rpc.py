@@ -184,6 +184,55 @@ async def test_holders_per_token_errors_stay_with_their_token(serve: Serve) -> N
     assert "not a Token mint" in not_mint.error.message
 
 
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        "Invalid param: could not find mint",  # agave
+        "Invalid param: could not find account",  # the simulator; agave's getTokenSupply
+        "Invalid param: not a Token mint",
+    ],
+)
+async def test_a_mint_without_an_account_is_absent_whatever_the_refusal_says(
+    serve: Serve, refusal: str
+) -> None:
+    node, gate = ledger(), RecordingGate()
+    node.call_errors[("getTokenLargestAccounts", MISSING)] = {"code": -32602, "message": refusal}
+    async with await client_for(serve, node, gate) as rpc:
+        a, missing = await rpc.fetch_holders([sol(MINT_A), sol(MISSING)])
+    assert a.state is FacetState.OK
+    assert (missing.state, missing.error) == (FacetState.ABSENT, None)
+    # the look-up rides in the request that reads the mints: still three requests
+    assert [method for method, _, _ in node.requests] == [
+        "getTokenLargestAccounts",
+        "getMultipleAccounts",
+        "getMultipleAccounts",
+    ]
+
+
+async def test_a_permanent_refusal_of_a_mint_that_exists_stays_an_error(serve: Serve) -> None:
+    node, gate = ledger(), RecordingGate()
+    refusal = {"code": -32602, "message": "Invalid param: Token mint could not be unpacked"}
+    node.call_errors[("getTokenLargestAccounts", MINT_A)] = refusal
+    async with await client_for(serve, node, gate) as rpc:
+        (a,) = await rpc.fetch_holders([sol(MINT_A)])
+    assert a.error is not None
+    assert a.error.kind == "permanent"
+    assert "could not be unpacked" in a.error.message
+
+
+async def test_a_refused_mint_whose_account_could_not_be_read_is_not_called_absent(
+    serve: Serve,
+) -> None:
+    node, gate = ledger(), RecordingGate()
+    refusal = {"code": -32602, "message": "Invalid param: not a Token mint"}
+    node.call_errors[("getTokenLargestAccounts", MISSING)] = refusal
+    node.method_errors["getMultipleAccounts"] = {"code": -32005, "message": "Node is behind"}
+    async with await client_for(serve, node, gate) as rpc:
+        (missing,) = await rpc.fetch_holders([sol(MISSING)])
+    assert missing.error is not None  # no account seen missing: no verdict
+    assert "not a Token mint" in missing.error.message
+
+
 async def test_many_keys_are_chunked_by_100_in_one_batch(serve: Serve) -> None:
     node, gate = ledger(), RecordingGate()
     mints = []

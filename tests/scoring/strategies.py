@@ -39,7 +39,7 @@ def opt(s: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
 
 usd = st.floats(min_value=0.0, max_value=1e10, allow_nan=False) | st.sampled_from([0.0, 10_000.0])
 change = st.floats(min_value=-100.0, max_value=5000.0, allow_nan=False) | st.sampled_from(
-    [-50.0, 0.0, 1000.0, 20.0, -20.0]
+    [-50.0, -80.0, 0.0, 1000.0, 20.0, -20.0]
 )
 txns = st.integers(min_value=0, max_value=100_000) | st.sampled_from([0, 10, 20])
 share = st.floats(min_value=0.0, max_value=1.0, allow_nan=False) | st.sampled_from([0.2, 0.5])
@@ -230,6 +230,9 @@ def settings(draw: st.DrawFn) -> ScoringSettings:
         }
         for name in CHECK_NAMES
     }
+    # where a collapse caps the decision (watch at the checks' fail thresholds)
+    checks["price_extremes"]["avoid_drop_pct"] = draw(st.sampled_from([50.0, 80.0, 150.0]))
+    checks["buy_sell_balance"]["avoid_buy_ratio"] = draw(st.sampled_from([0.0, 0.1, 0.2]))
     return ScoringSettings(
         checks=ChecksPolicy.model_validate(checks),
         safety_weight=draw(st.sampled_from([0.0, 0.5, 0.7, 1.0])),

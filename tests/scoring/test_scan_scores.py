@@ -11,9 +11,12 @@ from typing import Any
 
 import pytest
 
+import tokenradar
 from tokenradar.scoring.policy import CHECK_NAMES
 
 USDT = "Es9vMFrzaCERmJfrF4H2FYD4KCoNkY11McCe8BenwNYB"
+#: the checkout under test, absolute: a relative PYTHONPATH=src means nothing in cwd=tmp_path
+SRC = str(Path(tokenradar.__file__).parents[1])
 
 
 @pytest.mark.slow
@@ -22,7 +25,7 @@ def test_scan_results_are_scored_ranked_and_explained(tmp_path: Path) -> None:
         [sys.executable, "-m", "tokenradar.cli", "scan", "--demo", "8", "--max-time", "20",
          "--format", "json", "--no-progress", "--explain", USDT],
         cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
-        env={**os.environ, "COLUMNS": "200"},
+        env={**os.environ, "COLUMNS": "200", "PYTHONPATH": SRC},
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     results: list[dict[str, Any]] = json.loads(done.stdout)["results"]

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import aiohttp
+import pytest
 
 from tokenradar.clock import FakeClock
-from tokenradar.simulator import Fate, SimulatedMarket, run_simulator
+from tokenradar.simulator import Fate, SimConfig, SimulatedMarket, World, run_simulator
 from tokenradar.simulator.model import SimToken
 
-from .conftest import fast_config
+from .conftest import FAST, fast_config
 
 
 async def _snapshot(sim: SimulatedMarket, http: aiohttp.ClientSession) -> list[Any]:
@@ -160,3 +161,18 @@ async def _mint_info(
     async with http.post(sim.rpc_url, json=body) as r:
         info: dict[str, Any] = (await r.json())["result"]["value"]["data"]["parsed"]["info"]
     return info
+
+
+@pytest.mark.parametrize(("total", "evm"), [(200, 4), (1000, 20), (50, 1), (2, 1), (1, 0), (0, 0)])
+def test_a_world_of_a_given_size_counts_its_evm_tokens_in(total: int, evm: int) -> None:
+    world = World(SimConfig.of_size(total, seed=3, **FAST), FakeClock())
+    assert len(world.initial_tokens) == total
+    assert sum(t.is_evm for t in world.initial_tokens) == evm
+
+
+def test_initial_tokens_leave_out_pools_launched_since() -> None:
+    world = World(fast_config(tokens=20), FakeClock())
+    before = world.initial_tokens
+    launched = world.launch()
+    assert world.initial_tokens == before
+    assert world.tokens == [*before, launched.ref]

@@ -84,7 +84,7 @@ async def _maybe_demo(demo: int | None) -> AsyncIterator[SimulatedMarket | None]
     if demo is None:
         yield None
         return
-    async with run_simulator(SimConfig(tokens=demo, profile="public")) as sim:
+    async with run_simulator(SimConfig.of_size(demo, profile="public")) as sim:
         yield sim
 
 
@@ -143,7 +143,10 @@ async def _scan(
     async with _maybe_demo(demo) as sim:
         if sim is not None:
             settings = demo_settings(settings, sim)
-            tokens = [*sim.world.tokens, *tokens]
+            world = sim.world.initial_tokens  # exactly --demo N: no pool launched since
+            solana = sum(t.chain == "solana" for t in world)
+            err_console.print(f"demo: {solana} Solana + {len(world) - solana} EVM tokens")
+            tokens = [*world, *tokens]
         async with Radar(settings, kinds=kinds) as radar:
             scan = await radar.scan(tokens, kinds, max_time=max_time)
 

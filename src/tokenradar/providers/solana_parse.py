@@ -71,7 +71,8 @@ def rpc_error(error: object, *, method: str) -> UpstreamError:
     return PermanentError(SOURCE, text, body=body)
 
 
-def is_mint_not_found(error: UpstreamError) -> bool:
+def is_mint_not_found(error: object) -> bool:
+    """Whether ``error`` is agave's getTokenLargestAccounts refusal of a missing account."""
     return isinstance(error, PermanentError) and MINT_NOT_FOUND_TEXT in error.message.lower()
 
 

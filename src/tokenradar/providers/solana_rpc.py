@@ -21,6 +21,14 @@ of tokens:
 3. ``getMultipleAccounts`` on the distinct owners, ``base64`` with a zero-byte
    ``dataSlice`` (only the owning program is needed), to classify each holder
    (see :mod:`tokenradar.providers.holders`).
+
+A mint that does not exist is ``absent``, as in the mint facet. Nodes refuse
+``getTokenLargestAccounts`` for it with a permanent "invalid param" whose words
+vary: agave says "could not find mint" (``absent`` at once), others "could not
+find account" or "not a Token mint". So a token whose call failed permanently
+otherwise joins step 2's accounts and its account decides: none is ``absent``;
+an account (a wallet, a mint the node still refuses) or a failed look-up keeps
+the error.
 """
 
 from __future__ import annotations
@@ -44,7 +52,13 @@ from tokenradar.domain import (
     is_solana_address,
     ok_facet,
 )
-from tokenradar.errors import InvalidAddress, MalformedResponse, RateLimited, UpstreamError
+from tokenradar.errors import (
+    InvalidAddress,
+    MalformedResponse,
+    PermanentError,
+    RateLimited,
+    UpstreamError,
+)
 from tokenradar.providers.batch import check_batch
 from tokenradar.providers.client import ProviderClient
 from tokenradar.providers.coerce import as_dict, as_int, as_list, as_str
@@ -268,14 +282,18 @@ class SolanaRpcClient(ProviderClient):
             "getTokenLargestAccounts", [[t.address, _COMMITMENT] for t in tokens]
         )
         largest: dict[TokenRef, list[LargestAccount]] = {}
+        refused: dict[TokenRef, PermanentError] = {}  # does the mint exist? step 2 says
         for token, result in zip(tokens, results, strict=True):
+            if is_mint_not_found(result):  # agave's words for "no such account"
+                outcome[token] = absent_facet(
+                    token, FacetKind.HOLDERS, fetched_at=now, source=SOURCE
+                )
+                continue
+            if isinstance(result, PermanentError):
+                refused[token] = result
+                continue
             if isinstance(result, UpstreamError):
-                if is_mint_not_found(result):
-                    outcome[token] = absent_facet(
-                        token, FacetKind.HOLDERS, fetched_at=now, source=SOURCE
-                    )
-                else:
-                    outcome[token] = _failed(token, FacetKind.HOLDERS, result, now)
+                outcome[token] = _failed(token, FacetKind.HOLDERS, result, now)
                 continue
             entries = as_list(rpc_value(result, method="getTokenLargestAccounts"))
             largest[token] = [
@@ -286,8 +304,16 @@ class SolanaRpcClient(ProviderClient):
             ]
 
         # 2. mints and token accounts
-        keys = [t.address for t in largest] + [a.address for accs in largest.values() for a in accs]
+        keys = [t.address for t in (*refused, *largest)]
+        keys += [a.address for accs in largest.values() for a in accs]
         accounts = await self.get_multiple_accounts(keys, _PARSED) if keys else {}
+        for token, error in refused.items():
+            if accounts[token.address] is None:  # no such mint, whatever the node's words
+                outcome[token] = absent_facet(
+                    token, FacetKind.HOLDERS, fetched_at=now, source=SOURCE
+                )
+            else:  # it exists (or its look-up failed): the refusal stands
+                outcome[token] = _failed(token, FacetKind.HOLDERS, error, now)
         mints: dict[TokenRef, MintData] = {}
         for token, accs in largest.items():
             try:

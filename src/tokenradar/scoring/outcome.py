@@ -16,6 +16,8 @@ same rules as array operations and is tested equal to these.
   independent sources (chain vs RugCheck mint and freeze authority, DexScreener
   vs Jupiter price), and by ``1 - uncorroborated_penalty`` when no pair could be
   compared.
+- ``decision`` = :func:`decide`; a collapse in progress
+  (:mod:`tokenradar.scoring.collapse`) caps it whatever the score.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from dataclasses import dataclass
 
 from tokenradar.domain import CheckResult, CheckState, Decision, Tier
 from tokenradar.scoring.checks import SPECS_BY_NAME, Category, counts_as_failed
+from tokenradar.scoring.collapse import Collapse, collapse
 from tokenradar.scoring.policy import ScoringSettings
 
 
@@ -43,6 +46,7 @@ class Totals:
     gated: bool
     confidence: float
     buy_ready: bool  # every check of ``decision.buy_requires`` passed
+    collapse: Collapse  # a collapse in progress caps the decision
 
 
 def _ratio(earned: list[float], possible: list[float]) -> float | None:
@@ -53,7 +57,9 @@ def _ratio(earned: list[float], possible: list[float]) -> float | None:
 def totals(
     results: Iterable[CheckResult], agreement: Agreement, settings: ScoringSettings
 ) -> Totals:
-    """Sub-scores, score, gate and confidence. Independent of the order of ``results``."""
+    """Sub-scores, score, gate, confidence and collapse. Independent of the order
+    of ``results``."""
+    results = tuple(results)
     earned: dict[Category, list[float]] = {c: [] for c in Category}
     possible: dict[Category, list[float]] = {c: [] for c in Category}
     known: list[float] = []
@@ -90,7 +96,9 @@ def totals(
         confidence *= 1.0 - conf.disagreement_penalty
     if agreement.compared == 0:
         confidence *= 1.0 - conf.uncorroborated_penalty
-    return Totals(score, safety, momentum, gated, confidence, buy_ready)
+    return Totals(
+        score, safety, momentum, gated, confidence, buy_ready, collapse(results, settings)
+    )
 
 
 def _blend(safety: float | None, momentum: float | None, settings: ScoringSettings) -> float | None:
@@ -106,17 +114,19 @@ def _blend(safety: float | None, momentum: float | None, settings: ScoringSettin
 
 
 def decide(t: Totals, settings: ScoringSettings) -> Decision:
-    """``avoid`` on a failed gate or low safety; ``buy_candidate`` when score,
-    safety and confidence all clear their bars and the ``buy_requires`` checks
-    passed; ``watch`` otherwise (including when nothing is known: missing data
-    is not a verdict)."""
+    """``avoid`` on a failed gate, a collapse past the harder thresholds or low
+    safety; ``buy_candidate`` when score, safety and confidence all clear their
+    bars, the ``buy_requires`` checks passed and no collapse is in progress;
+    ``watch`` otherwise (including when nothing is known: missing data is not a
+    verdict)."""
     p = settings.decision
-    if t.gated:
+    if t.gated or t.collapse is Collapse.AVOID:
         return Decision.AVOID
     if t.safety is not None and t.safety < p.avoid_below_safety:
         return Decision.AVOID
     if (
         t.buy_ready
+        and t.collapse is Collapse.NONE
         and t.score is not None
         and t.safety is not None
         and t.score >= p.buy_min_score

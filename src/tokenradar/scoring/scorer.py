@@ -35,6 +35,7 @@ from tokenradar.domain import (
 )
 from tokenradar.scoring import reference
 from tokenradar.scoring.checks import CATALOGUE, Category, Note, Verdict, explain
+from tokenradar.scoring.collapse import Collapse
 from tokenradar.scoring.features import KINDS, Features, Floats, extract, gc_paused
 from tokenradar.scoring.policy import ScoringSettings, UnknownPolicy
 from tokenradar.scoring.vector import (
@@ -253,7 +254,15 @@ def _combine(f: Features, checks: dict[str, CheckArrays], s: ScoringSettings) ->
     confidence = np.where(
         compared == 0, confidence * (1.0 - conf.uncorroborated_penalty), confidence
     )
-    decision = _decide(score, safety, gated=gated, buy_ready=buy_ready, confidence=confidence, s=s)
+    decision = _decide(
+        score,
+        safety,
+        gated=gated,
+        buy_ready=buy_ready,
+        confidence=confidence,
+        collapse=_collapse(checks, s),
+        s=s,
+    )
     return ScoreBatch(
         settings=s,
         features=f,
@@ -299,6 +308,20 @@ def _agreement(f: Features, s: ScoringSettings) -> tuple[Floats, Floats]:
     return compared, disagreed
 
 
+def _collapse(checks: dict[str, CheckArrays], s: ScoringSettings) -> npt.NDArray[np.int8]:
+    """:func:`tokenradar.scoring.collapse.collapse` for every token: a ``Collapse`` code each."""
+    p, b = s.checks.price_extremes, s.checks.buy_sell_balance
+    price, flow = checks["price_extremes"], checks["buy_sell_balance"]
+    price_failed, flow_failed = price.state == FAIL, flow.state == FAIL
+    level = np.full(price.state.shape, Collapse.NONE, dtype=np.int8)
+    # NaN values compare False: no number, no collapse; the worst level is set last
+    level[price_failed & (price.value <= -p.max_drop_pct)] = Collapse.WATCH
+    level[flow_failed & (flow.value < b.min_buy_ratio)] = Collapse.WATCH
+    level[price_failed & (price.value <= -p.avoid_drop_pct)] = Collapse.AVOID
+    level[flow_failed & (flow.value < b.avoid_buy_ratio)] = Collapse.AVOID
+    return level
+
+
 def _decide(
     score: Floats,
     safety: Floats,
@@ -306,13 +329,15 @@ def _decide(
     gated: Bools,
     buy_ready: Bools,
     confidence: Floats,
+    collapse: npt.NDArray[np.int8],
     s: ScoringSettings,
 ) -> npt.NDArray[np.int8]:
     p = s.decision
     # NaN comparisons are False: unknown score or safety never buys, never avoids
-    avoid = gated | (safety < p.avoid_below_safety)
+    avoid = gated | (collapse == Collapse.AVOID) | (safety < p.avoid_below_safety)
     buy = (
         buy_ready
+        & (collapse == Collapse.NONE)
         & (score >= p.buy_min_score)
         & (safety >= p.buy_min_safety)
         & (confidence >= p.buy_min_confidence)

@@ -142,10 +142,25 @@ class PairAgePolicy(CheckPolicy):
 
 
 class PriceExtremesPolicy(CheckPolicy):
-    #: any of the m5/h1/h6/h24 changes at or below -max_drop_pct fails (a crash)
+    """A crash fails the check and is a collapse in progress: whatever the other
+    checks say, the token is at most ``watch`` (see :mod:`tokenradar.scoring.collapse`)."""
+
+    #: any of the m5/h1/h6/h24 changes at or below -max_drop_pct fails (a crash):
+    #: never a ``buy_candidate``
     max_drop_pct: float = Field(default=50.0, gt=0.0, le=100.0)
-    #: ... or at or above max_rise_pct (a pump)
+    #: ... and a fall at or below -avoid_drop_pct is ``avoid`` (above 100: never)
+    avoid_drop_pct: float = Field(default=80.0, gt=0.0)
+    #: any change at or above max_rise_pct fails too (a pump)
     max_rise_pct: float = Field(default=1000.0, gt=0.0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PriceExtremesPolicy:
+        if self.avoid_drop_pct < self.max_drop_pct:
+            raise ValueError(
+                f"avoid_drop_pct ({self.avoid_drop_pct}) must be at least "
+                f"max_drop_pct ({self.max_drop_pct})"
+            )
+        return self
 
 
 class SocialsPolicy(CheckPolicy):
@@ -161,9 +176,14 @@ class PriceAgreementPolicy(CheckPolicy):
 
 
 class BuySellBalancePolicy(CheckPolicy):
-    #: buys / (buys + sells) below this is a sell-off ...
+    """A sell-off fails the check and is a collapse in progress: whatever the other
+    checks say, the token is at most ``watch`` (see :mod:`tokenradar.scoring.collapse`)."""
+
+    #: buys / (buys + sells) below this is a sell-off: never a ``buy_candidate`` ...
     min_buy_ratio: float = Field(default=0.2, ge=0.0, le=1.0)
-    #: ... above this nobody can sell (honeypot pattern)
+    #: ... and below this, ``avoid`` (0: never)
+    avoid_buy_ratio: float = Field(default=0.1, ge=0.0, le=1.0)
+    #: above this nobody can sell (honeypot pattern)
     max_buy_ratio: float = Field(default=0.9, ge=0.0, le=1.0)
     #: fewer trades than this in h1 falls back to h24; fewer in h24 too is unknown
     min_txns: int = Field(default=20, ge=1)
@@ -174,6 +194,11 @@ class BuySellBalancePolicy(CheckPolicy):
             raise ValueError(
                 f"min_buy_ratio ({self.min_buy_ratio}) must be below "
                 f"max_buy_ratio ({self.max_buy_ratio})"
+            )
+        if self.avoid_buy_ratio > self.min_buy_ratio:
+            raise ValueError(
+                f"avoid_buy_ratio ({self.avoid_buy_ratio}) must not be above "
+                f"min_buy_ratio ({self.min_buy_ratio})"
             )
         return self
 

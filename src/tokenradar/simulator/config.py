@@ -9,10 +9,13 @@ latency_p99_ms=0)``), benchmarks pick ``profile="unlimited"``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 Profile = Literal["public", "unlimited", "chaos"]
 PROFILES: tuple[Profile, ...] = ("public", "unlimited", "chaos")
+
+#: EVM tokens (DexScreener only) per Solana token, unless ``evm_tokens`` says otherwise
+EVM_SHARE = 0.02
 
 #: The four simulated upstreams; fault injection and stats use these names.
 PROVIDERS = ("dexscreener", "solana_rpc", "rugcheck", "jupiter")
@@ -67,7 +70,7 @@ class SimConfig:
     faster than wall time; rate limits and latency always use wall time.
     """
 
-    tokens: int = 1000
+    tokens: int = 1000  # Solana tokens (majors included); EVM ones come on top
     seed: int = 7
     profile: Profile = "public"
     latency_median_ms: float = 60.0
@@ -105,11 +108,21 @@ class SimConfig:
         if self.rugcheck_limit < 1 or self.rugcheck_window_s <= 0:
             raise ValueError("rugcheck_limit must be >= 1 and rugcheck_window_s > 0")
 
+    @classmethod
+    def of_size(cls, total: int, **fields: Any) -> SimConfig:
+        """A world of exactly ``total`` tokens before any launch, the EVM share
+        (2 %, at least one from 2 tokens up) among them rather than on top:
+        ``scan --demo N`` scans N tokens."""
+        if total < 0:
+            raise ValueError(f"total must be >= 0, got {total}")
+        evm = max(1, round(total * EVM_SHARE)) if total >= 2 else 0
+        return cls(tokens=total - evm, evm_tokens=evm, **fields)
+
     @property
     def evm_token_count(self) -> int:
         if self.evm_tokens is not None:
             return self.evm_tokens
-        return max(1, round(self.tokens * 0.02)) if self.tokens else 0
+        return max(1, round(self.tokens * EVM_SHARE)) if self.tokens else 0
 
     @property
     def enforces_limits(self) -> bool:

@@ -112,6 +112,11 @@ class World:
     def tokens(self) -> list[TokenRef]:
         return [t.ref for t in self._tokens]
 
+    @property
+    def initial_tokens(self) -> list[TokenRef]:
+        """The tokens the world started with (:attr:`tokens` adds pools launched since)."""
+        return [t.ref for t in self._tokens if not t.is_launch]
+
     def all_tokens(self) -> list[SimToken]:
         return list(self._tokens)
 

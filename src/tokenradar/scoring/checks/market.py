@@ -15,6 +15,7 @@ from tokenradar.scoring.checks.base import (
     Verdict,
     verdict_if,
 )
+from tokenradar.scoring.collapse import Collapse, fall, sell_off
 from tokenradar.scoring.policy import (
     BuySellBalancePolicy,
     LiquidityFloorPolicy,
@@ -174,8 +175,18 @@ def _describe_extremes(v: Verdict, policy: PriceExtremesPolicy) -> str:
             f"largest recent move {v.value:+.1f}% (limits -{policy.max_drop_pct:g}% / "
             f"+{policy.max_rise_pct:g}%)"
         )
-    what = "crash" if v.value < 0 else "pump"
-    return f"extreme price move ({what}): {v.value:+.1f}%"
+    level = fall(v.value, policy)
+    if level is Collapse.AVOID:
+        return (
+            f"extreme price move (crash): {v.value:+.1f}%, at or past "
+            f"-{policy.avoid_drop_pct:g}%: a collapse, avoid"
+        )
+    if level is Collapse.WATCH:
+        text = f"extreme price move (crash): {v.value:+.1f}%: a collapse in progress, never a buy"
+        if policy.avoid_drop_pct <= 100.0:
+            text += f" (avoid at -{policy.avoid_drop_pct:g}%)"
+        return text
+    return f"extreme price move (pump): {v.value:+.1f}%"
 
 
 def _describe_socials(v: Verdict, policy: SocialsPolicy) -> str:
@@ -199,8 +210,17 @@ def _describe_balance(v: Verdict, policy: BuySellBalancePolicy) -> str:
     band = f"{policy.min_buy_ratio:.0%}-{policy.max_buy_ratio:.0%}"
     if v.state is CheckState.PASS:
         return f"buys are {v.value:.0%} of {window} trades (within {band})"
-    what = "sell-off" if v.value < policy.min_buy_ratio else "almost no sells: honeypot pattern"
-    return f"buys are {v.value:.0%} of {window} trades ({what}; expected {band})"
+    level = sell_off(v.value, policy)
+    if level is Collapse.NONE:
+        what = "almost no sells: honeypot pattern"
+        return f"buys are {v.value:.0%} of {window} trades ({what}; expected {band})"
+    text = f"buys are {v.value:.0%} of {window} trades (sell-off; expected {band})"
+    if level is Collapse.AVOID:
+        return f"{text}: below {policy.avoid_buy_ratio:.0%}, a collapse, avoid"
+    text += ": a collapse in progress, never a buy"
+    if policy.avoid_buy_ratio > 0.0:
+        text += f" (avoid below {policy.avoid_buy_ratio:.0%})"
+    return text
 
 
 SPECS = (
