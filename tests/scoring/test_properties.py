@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from tokenradar.domain import CheckResult, CheckState, Facet, FacetKind, TokenRef
 from tokenradar.scoring import Scorer
 from tokenradar.scoring.checks import SPECS_BY_NAME
-from tokenradar.scoring.outcome import Agreement, totals
+from tokenradar.scoring.combine import Agreement, totals
 from tokenradar.scoring.policy import CHECK_NAMES, ScoringSettings, UnknownPolicy
 from tokenradar.scoring.reference import score_token
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from tokenradar.domain import FacetKind, MarketData, MintData, PriceData, RiskData, Score, TokenRef
 from tokenradar.scoring.checks import Context, FacetMap, evaluate, make_context
 from tokenradar.scoring.checks.authority import AUTHORITY_FIELDS, reported_authority
-from tokenradar.scoring.outcome import Agreement, TierInputs, decide, tier, totals
+from tokenradar.scoring.combine import Agreement, TierInputs, decide, tier, totals
 from tokenradar.scoring.policy import ScoringSettings
 
 

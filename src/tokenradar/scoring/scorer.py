@@ -10,7 +10,7 @@ ranking large universes and for the benchmark); :meth:`ScoreBatch.to_scores`
 builds the :class:`~tokenradar.domain.Score` objects with every check's reason.
 :meth:`Scorer.score_token` is the per-token reference implementation
 (:func:`tokenradar.scoring.reference.score_token`); a property test keeps the
-two equal. The rules themselves are documented in :mod:`tokenradar.scoring.outcome`.
+two equal. The rules themselves are documented in :mod:`tokenradar.scoring.combine`.
 """
 
 from __future__ import annotations
