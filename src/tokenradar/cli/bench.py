@@ -41,6 +41,27 @@ def budget(
         typer.echo(result.report())
 
 
+@bench_app.command("freshness")
+def freshness(
+    *,
+    tokens: Annotated[int, typer.Option(help="Tokens in the universe.", min=10)] = 10_000,
+    hot: Annotated[int, typer.Option(help="Of which hot.", min=0)] = 200,
+    warm: Annotated[int, typer.Option(help="Of which warm (the rest are cold).", min=0)] = 2_000,
+    minutes: Annotated[float, typer.Option(help="Length of the run.", min=0.5)] = 10.0,
+    json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """How fresh serve keeps each tier under the public limits, against what they allow."""
+    from tokenradar.bench.freshness import run_freshness_bench  # noqa: PLC0415 - heavy
+
+    if hot + warm > tokens:
+        raise typer.BadParameter("--hot plus --warm must not exceed --tokens")
+    result = asyncio.run(run_freshness_bench(tokens, hot, warm, minutes))
+    if json:
+        typer.echo(orjson.dumps(result.as_dict(), option=orjson.OPT_INDENT_2).decode())
+    else:
+        typer.echo(result.report())
+
+
 bench_app.command("writer")(writer_command)
 bench_app.command("scoring")(scoring_command)
 bench_app.command("scoring-truth")(scoring_truth_command)
