@@ -7,5 +7,6 @@ from tokenradar.cli import (
     db,  # noqa: F401
     history,  # noqa: F401
     scan,  # noqa: F401
+    scans,  # noqa: F401
     simulate,  # noqa: F401
 )
