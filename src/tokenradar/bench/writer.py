@@ -21,6 +21,7 @@ percent are ``absent`` or ``error``. A measurement, not a test.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import statistics
 import tempfile
 import time
@@ -33,7 +34,9 @@ from typing import Annotated, Any
 import base58
 import numpy as np
 import typer
+from pydantic import ValidationError
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from tokenradar.domain import (
@@ -58,9 +61,11 @@ from tokenradar.domain import (
     TokenProgram,
     TokenRef,
 )
+from tokenradar.errors import ConfigError, StorageError
 from tokenradar.settings import StorageSettings
 from tokenradar.store import Store, open_store
 from tokenradar.store.databases import async_url, is_sqlite, redacted
+from tokenradar.store.errors import storage_error
 
 NOW = 1_750_000_000.0
 AUTH = "BCD75RNBHrJJpW4dXVagL5mPjzRLnVZq4YirJdjEYMV7"
@@ -296,8 +301,36 @@ async def _drop_schema(url: str, schema: str) -> None:
     try:
         async with engine.begin() as conn:
             await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    except (SQLAlchemyError, OSError) as exc:
+        raise storage_error(f"dropping schema {schema} on {redacted(url)}", exc) from exc
     finally:
         await engine.dispose()
+
+
+#: the option each storage setting comes from, to name it in an error
+_OPTION_OF = {
+    "url": "--url",
+    "batch_size": "--batch-size",
+    "queue_size": "--batch-size",
+    "synchronous": "--synchronous",
+}
+
+
+def _storage(url: str, schema: str | None, batch_size: int, synchronous: str) -> StorageSettings:
+    """The bench's storage settings; a bad option is a ConfigError naming it."""
+    try:
+        return StorageSettings(
+            url=url,
+            schema_name=schema,
+            batch_size=batch_size,
+            synchronous="FULL" if synchronous.upper() == "FULL" else "NORMAL",
+            queue_size=max(20_000, 4 * batch_size),
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "storage"
+        message = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(_OPTION_OF.get(field, field), message) from None
 
 
 def writer_command(
@@ -320,22 +353,22 @@ def writer_command(
     with tempfile.TemporaryDirectory(prefix="tokenradar-bench-") as tmp:
         target = url or f"sqlite:///{Path(tmp) / 'bench.db'}"
         schema = None if is_sqlite(target) else f"bench_{uuid.uuid4().hex[:12]}"
-        storage = StorageSettings(
-            url=target,
-            schema_name=schema,
-            batch_size=batch_size,
-            synchronous="FULL" if synchronous.upper() == "FULL" else "NORMAL",
-            queue_size=max(20_000, 4 * batch_size),
-        )
+        storage = _storage(target, schema, batch_size, synchronous)
         try:
             kinds = frozenset(FacetKind(k.strip()) for k in facets.split(",") if k.strip())
         except ValueError as exc:
             raise typer.BadParameter(str(exc), param_hint="--facets") from exc
         try:
             result = asyncio.run(run_writer_bench(storage, tokens, rounds, kinds=kinds or None))
-        finally:
+        except BaseException:
             if schema is not None:
-                asyncio.run(_drop_schema(target, schema))
+                # the bench's own error is the one to report: a server that is down
+                # fails the drop as well
+                with contextlib.suppress(StorageError):
+                    asyncio.run(_drop_schema(target, schema))
+            raise
+        if schema is not None:
+            asyncio.run(_drop_schema(target, schema))
     typer.echo(result.report())
 
 

@@ -1,58 +1,88 @@
-"""The ``tokenradar`` command line: one module per command group, registered here."""
+"""The ``tokenradar`` command line: one module per command group, registered on
+the app in :mod:`tokenradar.cli.root`.
+
+This module is the entry point (``tokenradar.cli:main``) and stays light on
+purpose: Ctrl-C in the first second of a command arrives while typer, rich,
+numpy, SQLAlchemy and every command module are still being imported. Raised
+there, a KeyboardInterrupt is a traceback, or is swallowed by a C extension
+("Exception ignored in …") and the command runs on regardless; so until the
+commands are imported, SIGINT ends the process at once with one line instead.
+``app``, ``err_console``, ``output_console`` and ``print_error`` are imported
+from the root module on first use.
+"""
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 
-import typer
-from rich.console import Console
-from rich.text import Text
+TYPE_CHECKING = False  # typing itself is an import the guard would wait for
+if TYPE_CHECKING:
+    from types import FrameType
 
-from tokenradar.errors import InvalidInput, TokenradarError
+    from tokenradar.cli.root import app, err_console, output_console, print_error
 
-app = typer.Typer(
-    name="tokenradar",
-    help="Fresh, explainable scores for crypto tokens from rate-limited public APIs.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
+__all__ = ["EXIT_INTERRUPTED", "app", "err_console", "main", "output_console", "print_error"]
 
-err_console = Console(stderr=True)
+#: what a shell reports for a program ended by SIGINT (128 + 2)
+EXIT_INTERRUPTED = 130
+_INTERRUPTED = b"interrupted\n"
+
+_FROM_ROOT = frozenset({"app", "err_console", "output_console", "print_error"})
 
 
-def output_console() -> Console:
-    """Stdout for tables: a terminal keeps its width, a pipe or file gets wide rows
-    rather than rich's 80-column default (tables of addresses wrap badly there)."""
-    return Console() if sys.stdout.isatty() else Console(width=200)
+def __getattr__(name: str) -> object:
+    if name not in _FROM_ROOT:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from tokenradar.cli import root  # noqa: PLC0415 - the heavy imports, on first use
 
-
-@app.callback()
-def _root() -> None:
-    """Fresh, explainable scores for crypto tokens from rate-limited public APIs."""
-    # A root callback keeps ``tokenradar`` a group of subcommands even while only one
-    # command is registered (typer would otherwise collapse the CLI into that command).
-
-
-def _register() -> None:
-    # Each command module adds its commands to ``app`` on import.
-    from tokenradar.cli import commands  # noqa: F401, PLC0415 - commands import app
-
-
-def _error(exc: Exception) -> None:
-    # Text, not markup: messages quote user input, which may hold "[...]".
-    err_console.print(Text.assemble(("error: ", "red"), str(exc)), highlight=False)
+    value = getattr(root, name)
+    globals()[name] = value
+    return value
 
 
 def main() -> None:
-    _register()
+    """Run the command line; Ctrl-C at any moment is one line and exit code 130."""
+    # an inherited SIG_IGN (``tokenradar … &`` in a script) is left alone
+    guarded = signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    if guarded:
+        signal.signal(signal.SIGINT, _interrupted_while_starting)
     try:
-        app()
-    except InvalidInput as exc:
-        # Bad addresses and bad config: a clear one-line message, no traceback.
-        _error(exc)
-        sys.exit(2)
-    except TokenradarError as exc:
-        # A database that refuses, an upstream that cannot be reached at all: say so plainly.
-        _error(exc)
-        sys.exit(1)
+        from tokenradar.cli import root  # noqa: PLC0415 - inside the guard
+
+        root.register()
+        if guarded:  # commands get KeyboardInterrupt as usual (asyncio.run relies on it)
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+        root.run()
+    except KeyboardInterrupt:
+        _interrupted()
+    except SystemExit as exc:
+        # typer turns a Ctrl-C during a command into a silent exit 130
+        if exc.code == EXIT_INTERRUPTED and _caused_by_ctrl_c(exc):
+            sys.stderr.write(_INTERRUPTED.decode())
+        raise
+
+
+def _interrupted_while_starting(signum: int, frame: FrameType | None) -> None:
+    # Nothing is open yet: no file, no database, no socket. Exiting here, rather
+    # than raising, is immune to where in the imports the signal lands.
+    os.write(2, _INTERRUPTED)
+    os._exit(EXIT_INTERRUPTED)
+
+
+def _caused_by_ctrl_c(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    for _ in range(8):  # a short chain: SystemExit <- typer.Exit <- KeyboardInterrupt
+        if seen is None:
+            return False
+        if isinstance(seen, KeyboardInterrupt):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _interrupted() -> None:
+    sys.stderr.write(_INTERRUPTED.decode())
+    sys.stderr.flush()
+    sys.exit(EXIT_INTERRUPTED)

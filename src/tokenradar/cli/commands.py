@@ -7,6 +7,7 @@ from tokenradar.cli import (
     db,  # noqa: F401
     history,  # noqa: F401
     scan,  # noqa: F401
+    scans,  # noqa: F401
     serve,  # noqa: F401
     simulate,  # noqa: F401
     watch,  # noqa: F401

@@ -34,14 +34,15 @@ db_app = typer.Typer(
 )
 app.add_typer(db_app, name="db")
 
+# Help texts are rich markup: "\\[" keeps a literal "[" (typer would drop "[storage]").
 ConfigOption = Annotated[
-    Path | None, typer.Option("--config", "-c", help="TOML settings file ([storage] url).")
+    Path | None, typer.Option("--config", "-c", help="TOML settings file (\\[storage] url).")
 ]
 
 
 @db_app.command("upgrade")
 def upgrade_command(config: ConfigOption = None) -> None:
-    """Apply pending migrations to [storage] url (creating the database if needed)."""
+    """Apply pending migrations to \\[storage] url (creating the database if needed)."""
     storage = load_settings(config).storage
     created, before, after = _run(_upgrade(storage))
     where = redacted(storage.url)
@@ -55,7 +56,7 @@ def upgrade_command(config: ConfigOption = None) -> None:
 
 @db_app.command("status")
 def status_command(config: ConfigOption = None) -> None:
-    """Show the schema version of [storage] url and whether it is behind."""
+    """Show the schema version of \\[storage] url and whether it is behind."""
     storage = load_settings(config).storage
     if (path := missing_sqlite_file(storage.url)) is not None:
         # looking must not create: a SQLite connection would leave an empty file here

@@ -44,22 +44,40 @@ from tokenradar.simulator import SimConfig, SimulatedMarket, run_simulator
 ALL_FACETS = ",".join(k.value for k in FacetKind)
 
 
-def read_tokens(addresses: Sequence[str], file: Path | None) -> list[TokenRef]:
-    """Validate every address (``chain:addr`` or bare) before anything is sent."""
+def read_tokens(
+    addresses: Sequence[str], file: Path | None, *, max_reported: int = 20
+) -> list[TokenRef]:
+    """Validate every address (``chain:addr`` or bare) before anything is sent.
+
+    ``file`` (``-`` = stdin) holds one address a line, ``#`` starts a comment,
+    and a byte-order mark at the start is not part of the first address. Every
+    invalid line is reported in one InvalidAddress, as ``file:line: why``: the
+    first ``max_reported`` of them, then how many more.
+    """
     tokens = [TokenRef.parse(a) for a in addresses]
-    if file is not None:
+    if file is None:
+        return tokens
+    try:
+        # utf-8-sig: editors on Windows start the file with a byte-order mark
+        text = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"--file: cannot read {file}: {exc}") from exc
+    bad: list[str] = []
+    for lineno, line in enumerate(text.removeprefix("\ufeff").splitlines(), 1):
+        entry = line.split("#", 1)[0].strip()
+        if not entry:
+            continue
         try:
-            text = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InvalidInput(f"--file: cannot read {file}: {exc}") from exc
-        for lineno, line in enumerate(text.splitlines(), 1):
-            entry = line.split("#", 1)[0].strip()
-            if not entry:
-                continue
-            try:
-                tokens.append(TokenRef.parse(entry))
-            except InvalidAddress as exc:
-                raise InvalidAddress(f"{file}:{lineno}: {exc}") from None
+            tokens.append(TokenRef.parse(entry))
+        except InvalidAddress as exc:
+            bad.append(f"{file}:{lineno}: {exc}")
+    if len(bad) == 1:
+        raise InvalidAddress(bad[0])
+    if bad:
+        shown = [f"  {b}" for b in bad[:max_reported]]
+        if len(bad) > max_reported:
+            shown.append(f"  … and {len(bad) - max_reported} more")
+        raise InvalidAddress("\n".join([f"{file}: {len(bad)} invalid addresses", *shown]))
     return tokens
 
 

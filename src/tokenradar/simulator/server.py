@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -26,7 +27,7 @@ import orjson
 from aiohttp import web
 
 from tokenradar.clock import SYSTEM_CLOCK, Clock
-from tokenradar.errors import InvalidAddress
+from tokenradar.errors import InvalidAddress, InvalidInput
 from tokenradar.simulator.config import SimConfig
 from tokenradar.simulator.dexscreener import DexScreenerApi
 from tokenradar.simulator.faults import FaultPlan
@@ -38,6 +39,25 @@ from tokenradar.simulator.rugcheck import RugCheckApi
 from tokenradar.simulator.solana_rpc import SolanaRpcApi
 from tokenradar.simulator.stats import Stats
 from tokenradar.simulator.world import World
+
+
+def check_loopback(host: str, what: str = "host") -> None:
+    """Refuse a ``host`` that is not this machine's loopback.
+
+    The simulator has no authentication and its admin endpoints inject faults
+    and reveal the hidden truth of every token: it serves this machine only.
+    """
+    if host.lower().rstrip(".") == "localhost":
+        return
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return
+    except ValueError:
+        pass
+    raise InvalidInput(
+        f"{what}: {host!r} is not a loopback address; the simulated market serves this "
+        "machine only (127.0.0.1, ::1 or localhost)"
+    )
 
 
 def _json(payload: Any, status: int = 200) -> web.Response:
@@ -98,6 +118,9 @@ class SimulatedMarket:
     # -- lifecycle ------------------------------------------------------------
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        """Listen on ``host:port`` (0 = a free port). ``host`` must be a loopback
+        address (InvalidInput otherwise); a port in use is the OSError of the bind."""
+        check_loopback(host)
         if self._runner is not None:
             raise RuntimeError("the simulated market is already running")
         runner = web.AppRunner(
