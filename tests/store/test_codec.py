@@ -223,6 +223,13 @@ def test_random_holder_payloads_round_trip(
     assert payload_from_dict(FacetKind.HOLDERS, jsonio.loads(payload_to_json(data))) == data
 
 
+def test_an_integer_just_below_the_64_bit_range_stays_an_integer() -> None:
+    check = CheckResult("c", CheckState.PASS, -(2**63) - 1, None, None, 0.0, 1.0)
+    back = decode(CheckResult, jsonio.loads(jsonio.dumps(check)))
+    assert back.value == -(2**63) - 1
+    assert type(back.value) is int
+
+
 @given(value=st.none() | st.booleans() | big_ints | floats | text)
 def test_random_check_values_keep_their_type(value: Any) -> None:
     check = CheckResult("c", CheckState.PASS, value, None, None, 0.0, 1.0)

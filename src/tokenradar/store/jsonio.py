@@ -15,8 +15,9 @@ from typing import Any
 
 import orjson
 
-# A run of 20+ digits may be an integer beyond 64 bits (2**64 has 20 digits).
-_LONG_DIGITS = re.compile(r"\d{20,}")
+# A run of 19+ digits may be an integer orjson reads as a float: beyond 2**64 - 1
+# (20 digits) or below -2**63 (19 digits: -9223372036854775809 is one).
+_LONG_DIGITS = re.compile(r"\d{19,}")
 
 
 # An escaped NUL (``\u0000``) not preceded by an escaping backslash.
