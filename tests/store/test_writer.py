@@ -357,8 +357,14 @@ async def test_put_waits_while_the_queue_is_full_and_nothing_is_lost(
             producer = asyncio.create_task(
                 store.writer.put_many(market_facet(token(i), 1.0) for i in range(200))
             )
-            for _ in range(50):
-                await clock.run_for(0.5)  # backoff sleeps on the store's clock
+            # backoff sleeps on the store's clock; the failing commit runs in a thread on
+            # real time: wait for its first retry (a loaded machine takes longer), bounded
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 30
+            while store.writer.stats.retries == 0 and loop.time() < deadline:
+                await clock.run_for(0.5)
+            for _ in range(10):
+                await clock.run_for(0.5)
             assert not producer.done()  # backpressure: it cannot queue all 200
             assert store.writer.pending <= 50 + 20  # the queue plus one batch in hand
             assert store.writer.stats.retries > 0
