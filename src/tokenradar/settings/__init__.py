@@ -12,8 +12,8 @@ request).
 
 This package is the bottom layer for configuration: it imports nothing of
 ``flow``, ``scoring``, ``providers`` or ``store``, which all import it. The
-sections live in submodules (``values``, ``providers``, ``tiers``, ``scoring``)
-and are re-exported here.
+sections live in submodules (``values``, ``providers``, ``tiers``, ``scoring``,
+``alerts``) and are re-exported here.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from pydantic import ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from tokenradar.errors import ConfigError
+from tokenradar.settings.alerts import AlertLevel, AlertsSettings
 from tokenradar.settings.providers import (
     HOLDERS_MAX_BATCH,
     DexScreenerSettings,
@@ -62,6 +63,8 @@ __all__ = [
     "ENV_PREFIX",
     "HOLDERS_MAX_BATCH",
     "RATE_FORM",
+    "AlertLevel",
+    "AlertsSettings",
     "CacheSettings",
     "DexScreenerSettings",
     "Duration",
@@ -158,6 +161,7 @@ class Settings(BaseSettings):
     cache: CacheSettings = CacheSettings()
     scoring: ScoringSettings = ScoringSettings()
     tiers: TiersSettings = TiersSettings()
+    alerts: AlertsSettings = AlertsSettings()
 
     @classmethod
     def settings_customise_sources(
