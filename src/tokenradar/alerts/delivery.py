@@ -54,6 +54,7 @@ log = logging.getLogger("tokenradar.alerts")
 #: the sink's max_retry_after)
 MAX_BACKOFF: Final = 30.0
 _UNKNOWN_NOUNS = ("alert", "alerts")
+_YIELD_EVERY = 256
 
 
 class SinkWorker:
@@ -156,9 +157,12 @@ class SinkWorker:
     # -- the worker --------------------------------------------------------------
 
     async def _run(self) -> None:
+        steps = 0
         try:
             while await self._step():
-                pass
+                steps += 1
+                if steps % _YIELD_EVERY == 0:
+                    await asyncio.sleep(0)  # folding a full queue never suspends: let others run
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -194,24 +198,23 @@ class SinkWorker:
                 return True
             if self._stopping:
                 return False
-            self.state = SinkState.WAITING
             await self._sleep_or_wake(self._window.wait(now))
             return True
         if self._stopping:
             return False
         self.state = SinkState.IDLE
-        await self._sleep_or_wake(None)
+        self._wake.clear()
+        await self._wake.wait()
         return True
 
-    async def _sleep_or_wake(self, seconds: float | None) -> None:
-        """Wait for :meth:`offer` (or stop), and at most ``seconds`` of the clock."""
+    async def _sleep_or_wake(self, seconds: float) -> None:
+        """Wait for the window (``seconds`` of the clock), or for :meth:`offer` or stop."""
         self._wake.clear()
-        if seconds is None:
-            await self._wake.wait()
-            return
         waker = asyncio.ensure_future(self._wake.wait())
         sleeper = asyncio.ensure_future(self.clock.sleep(seconds))
         try:
+            await _registered()
+            self.state = SinkState.WAITING
             await asyncio.wait({waker, sleeper}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             waker.cancel()
@@ -270,10 +273,11 @@ class SinkWorker:
             delay = min(exc.retry_after, http.max_retry_after)
         else:
             delay = min(http.retry_backoff * 2**attempt, MAX_BACKOFF)
-        self.state = SinkState.BACKOFF
         stopper = asyncio.ensure_future(self._wait_stopping())
         sleeper = asyncio.ensure_future(self.clock.sleep(delay))
         try:
+            await _registered()
+            self.state = SinkState.BACKOFF
             await asyncio.wait({stopper, sleeper}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             stopper.cancel()
@@ -302,3 +306,10 @@ class SinkWorker:
             undelivered=self.undelivered,
             last_error=self.last_error,
         )
+
+
+async def _registered() -> None:
+    """Let a sleep just created start (and take its place on the clock) before the
+    state says the worker waits: whoever reads that state and then moves a fake
+    clock moves it past a deadline that exists."""
+    await asyncio.sleep(0)

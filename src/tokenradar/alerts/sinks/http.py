@@ -65,6 +65,18 @@ class Answer:
         return 200 <= self.status < 300
 
 
+async def _read_bounded(resp: aiohttp.ClientResponse) -> bytes:
+    """The body, or its first :data:`MAX_ANSWER_BYTES` (the rest is not read)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in resp.content.iter_chunked(8192):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= MAX_ANSWER_BYTES:
+            break
+    return b"".join(chunks)[:MAX_ANSWER_BYTES]
+
+
 class HttpSink(Sink):
     """A sink that POSTs JSON; subclasses build the body and read the answer."""
 
@@ -113,8 +125,7 @@ class HttpSink(Sink):
             async with self._session.post(
                 url, data=orjson.dumps(body), headers=all_headers
             ) as resp:
-                raw = await resp.content.read(MAX_ANSWER_BYTES)
-                return Answer(resp.status, resp.headers, raw)
+                return Answer(resp.status, resp.headers, await _read_bounded(resp))
         # ServerTimeoutError is both a TimeoutError and a ClientConnectionError: time first
         except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
             raise UpstreamTimeout(
