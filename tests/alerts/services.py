@@ -48,6 +48,7 @@ class Received:
     headers: dict[str, str]
     body: Any  # the decoded JSON, or None if it was not JSON
     status: int  # what the server answered
+    peer: object  # the client's (host, port): one per connection
 
 
 class Service:
@@ -83,7 +84,10 @@ class Service:
         except ValueError:
             body = None
         reply = self.script.popleft() if self.script else self.answer(request.path, body)
-        self.requests.append(Received(request.path, dict(request.headers), body, reply.status))
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        self.requests.append(
+            Received(request.path, dict(request.headers), body, reply.status, peer)
+        )
         if reply.delay:
             await asyncio.sleep(reply.delay)
         return reply.response()

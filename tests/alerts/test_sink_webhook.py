@@ -42,3 +42,15 @@ async def test_without_a_token_no_authorization_is_sent(serve: Serve, clock: Fak
         alerts.handle(event("token.decision_changed", buy(1)))
         await until(lambda: hook.count == 1)
     assert "Authorization" not in hook.requests[0].headers
+
+
+async def test_messages_share_one_long_lived_connection(serve: Serve, clock: FakeClock) -> None:
+    hook = WebhookService()
+    base = await serve(hook.app())
+    keys = {"url": base + hook.path, "min_level": "info"}
+    alerts = AlertManager(alerts_settings(webhook=keys), clock=clock)
+    async with alerts:
+        for i in range(5):
+            alerts.handle(event("token.decision_changed", buy(i)))
+        await until(lambda: alerts.stats().sinks["webhook"].sent == 5)
+    assert len({r.peer for r in hook.requests}) == 1
