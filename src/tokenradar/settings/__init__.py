@@ -13,7 +13,7 @@ request).
 This package is the bottom layer for configuration: it imports nothing of
 ``flow``, ``scoring``, ``providers`` or ``store``, which all import it. The
 sections live in submodules (``values``, ``providers``, ``tiers``, ``scoring``,
-``budget``) and are re-exported here.
+``budget``, ``alerts``) and are re-exported here.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from pydantic import ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from tokenradar.errors import ConfigError
+from tokenradar.settings.alerts import AlertLevel, AlertsSettings
 from tokenradar.settings.budget import BudgetSettings, SharedQuotaPolicy
 from tokenradar.settings.providers import (
     HOLDERS_MAX_BATCH,
@@ -64,6 +65,8 @@ __all__ = [
     "ENV_PREFIX",
     "HOLDERS_MAX_BATCH",
     "RATE_FORM",
+    "AlertLevel",
+    "AlertsSettings",
     "BudgetSettings",
     "CacheSettings",
     "DexScreenerSettings",
@@ -164,6 +167,7 @@ class Settings(BaseSettings):
     tiers: TiersSettings = TiersSettings()
     service: ServiceSettings = ServiceSettings()
     budget: BudgetSettings = BudgetSettings()
+    alerts: AlertsSettings = AlertsSettings()
 
     @classmethod
     def settings_customise_sources(
