@@ -12,7 +12,8 @@ request).
 
 This package is the bottom layer for configuration: it imports nothing of
 ``flow``, ``scoring``, ``providers`` or ``store``, which all import it. The
-sections live in submodules (``values``, ``providers``, ``tiers``, ``scoring``)
+sections live in submodules (``values``, ``providers``, ``tiers``, ``scoring``,
+``discovery``)
 and are re-exported here.
 """
 
@@ -28,6 +29,7 @@ from pydantic import ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from tokenradar.errors import ConfigError
+from tokenradar.settings.discovery import DiscoverySettings
 from tokenradar.settings.providers import (
     HOLDERS_MAX_BATCH,
     DexScreenerSettings,
@@ -64,6 +66,7 @@ __all__ = [
     "RATE_FORM",
     "CacheSettings",
     "DexScreenerSettings",
+    "DiscoverySettings",
     "Duration",
     "Flag",
     "HttpUrl",
@@ -158,6 +161,7 @@ class Settings(BaseSettings):
     cache: CacheSettings = CacheSettings()
     scoring: ScoringSettings = ScoringSettings()
     tiers: TiersSettings = TiersSettings()
+    discovery: DiscoverySettings = DiscoverySettings()
 
     @classmethod
     def settings_customise_sources(
