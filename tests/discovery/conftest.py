@@ -33,7 +33,7 @@ def sim_config(**overrides: Any) -> SimConfig:
 
 
 def settings_for(sim: SimulatedMarket, *, ws_url: str | None = None, **discovery: Any) -> Settings:
-    """Settings pointing the RPC and DexScreener at ``sim``, with ``[discovery]`` = ``discovery``."""
+    """Settings pointing the RPC and DexScreener at ``sim``; ``discovery`` is ``[discovery]``."""
     rpc = {"url": sim.rpc_url, "ws_url": ws_url or sim.ws_url, "timeout": 2.0}
     return Settings.model_validate(
         {
@@ -60,12 +60,12 @@ class Recorder:
         return Counter(e.source for e in self.events)
 
 
-async def until(condition: Callable[[], bool], *, timeout: float = 10.0, what: str = "") -> None:
-    """Wait (real time) until ``condition()`` holds; fail the test after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
+async def until(condition: Callable[[], bool], *, within: float = 10.0, what: str = "") -> None:
+    """Wait (real time) until ``condition()`` holds; fail the test after ``within`` seconds."""
+    deadline = time.monotonic() + within
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g}s waiting for {what or condition}")
+            raise AssertionError(f"timed out after {within:g}s waiting for {what or condition}")
         await asyncio.sleep(0.01)
 
 

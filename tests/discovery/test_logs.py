@@ -114,7 +114,7 @@ async def test_a_silent_connection_is_detected_by_the_heartbeat_and_replaced() -
     ):
         assert sim.launches.silence() == 1  # a half-dead socket: no data, no pongs
         missed = await sim.launches.burst(3)
-        await until(lambda: len(recorder.events) == 3, timeout=5, what="the launches")
+        await until(lambda: len(recorder.events) == 3, within=5, what="the launches")
         assert {e.source for e in recorder.events} == {BACKFILL}
         assert set(recorder.tokens) == {t.ref for t in missed}
         stats = found.stats()[SOURCE]

@@ -40,9 +40,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
 import aiohttp
 import orjson
@@ -53,6 +53,7 @@ from tokenradar.discovery.programs import PoolProgram
 from tokenradar.discovery.recent import RecentSet
 from tokenradar.discovery.resolver import Candidate, Resolver
 from tokenradar.discovery.stats import SourceStats
+from tokenradar.discovery.tasks import forever, race
 from tokenradar.domain import TokenRef
 from tokenradar.errors import (
     InvalidAddress,
@@ -85,24 +86,6 @@ class _Connection:
     last_frame: float  # clock.monotonic() of the last frame received, of any kind
     newest: str | None = None  # the newest signature notified on this connection
     synced: bool = False  # the backfill is done: notifications move the watermark
-
-
-async def _race(*coros: Coroutine[Any, Any, None]) -> None:
-    """Run ``coros`` until the first ends; cancel the rest; re-raise what ended it."""
-    tasks = [asyncio.ensure_future(c) for c in coros]
-    try:
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-    for task in done:
-        if not task.cancelled() and (exc := task.exception()) is not None:
-            raise exc
-
-
-async def _forever() -> None:
-    await asyncio.Event().wait()
 
 
 class LogsListener:
@@ -157,7 +140,7 @@ class LogsListener:
 
     async def run(self) -> None:
         """Listen forever; raises only a PermanentError of the subscription (or a bug)."""
-        await _race(self._connect_forever(), self._resolver.run())
+        await race(self._connect_forever(), self._resolver.run())
 
     # -- connections ----------------------------------------------------------
 
@@ -192,7 +175,7 @@ class LogsListener:
         self.stats.connected = True
         conn = _Connection(ws, subscription, last_frame=self._clock.monotonic())
         try:
-            await _race(self._read(conn), self._keepalive(conn), self._sync(conn))
+            await race(self._read(conn), self._keepalive(conn), self._sync(conn))
         finally:
             self.stats.connected = False
             with contextlib.suppress(Exception):
@@ -384,7 +367,7 @@ class LogsListener:
         self._synced_once = True
         if conn.newest is not None:
             self._watermark = conn.newest
-        await _forever()  # stay in the race: only a failure may end the connection
+        await forever()  # stay in the race: only a failure may end the connection
 
     async def _backfill(self) -> None:
         s = self._settings
