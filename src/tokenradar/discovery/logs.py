@@ -255,7 +255,9 @@ class LogsListener:
                 elif kind in _DATA:
                     self._on_message(conn, message.data)
                 elif kind is aiohttp.WSMsgType.ERROR:
-                    raise UpstreamUnavailable(SOURCE, f"{self.source}: {ws.exception()}")
+                    # the error (a frame over max_msg_size, a protocol error) is the data
+                    error = message.data if isinstance(message.data, Exception) else ws.exception()
+                    raise UpstreamUnavailable(SOURCE, f"{self.source}: {error}")
                 elif kind is not aiohttp.WSMsgType.PONG:
                     raise UpstreamUnavailable(
                         SOURCE, f"{self.source}: closed by the node ({kind.name})"
