@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
+
+import pytest
+from aiohttp import web
 
 from tokenradar.clock import FakeClock
 from tokenradar.domain import TokenRef
@@ -75,3 +78,42 @@ async def drive(clock: FakeClock, seconds: float, *, step: float = 0.25) -> None
     while clock.monotonic() < end:
         await asyncio.sleep(0.002)  # real time: sockets need the event loop, not just a tick
         clock.advance(step)
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Serve = Callable[[Handler], Awaitable[str]]
+
+
+async def empty_rpc(request: web.Request) -> web.Response:
+    """A JSON-RPC node that has no signatures (the listener's anchor finds none)."""
+    call = await request.json()
+    return web.json_response({"jsonrpc": "2.0", "result": [], "id": call["id"]})
+
+
+@pytest.fixture
+async def node() -> AsyncIterator[Serve]:
+    """``await node(ws_handler)`` serves it at ``/ws`` (and an empty RPC at ``/rpc``) on
+    loopback; returns ``host:port``."""
+    runners: list[web.AppRunner] = []
+
+    async def start(handler: Handler) -> str:
+        app = web.Application()
+        app.add_routes([web.get("/ws", handler), web.post("/rpc", empty_rpc)])
+        runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.1)
+        await runner.setup()
+        runners.append(runner)
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = runner.addresses[0][:2]
+        return f"{host}:{port}"
+
+    yield start
+    for runner in runners:
+        await runner.cleanup()
+
+
+def node_settings(address: str, **discovery: Any) -> Settings:
+    rpc = {"url": f"http://{address}/rpc", "ws_url": f"ws://{address}/ws", "timeout": 5.0}
+    return Settings.model_validate(
+        {"providers": {"solana_rpc": rpc}, "discovery": {**LOGS_ONLY, **discovery}}
+    )

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
 
 import base58
-import pytest
 from aiohttp import web
 
 from tokenradar.discovery import Discovery
@@ -16,9 +14,8 @@ from tokenradar.providers.pumpfun import (
     encode_create_event,
     program_data_log,
 )
-from tokenradar.settings import Settings
 
-from .conftest import LOGS_ONLY, Recorder, until
+from .conftest import Recorder, Serve, node_settings, until
 
 SOURCE = f"logs:{PUMPFUN_PROGRAM_ID}"
 MINT = base58.b58encode(bytes([42]) * 32).decode()
@@ -26,7 +23,7 @@ MINT = base58.b58encode(bytes([42]) * 32).decode()
 PADDING = ["Program log: " + "x" * 1000] * 5000
 
 
-async def node(request: web.Request) -> web.StreamResponse:
+async def big_node(request: web.Request) -> web.StreamResponse:
     """A node that confirms the subscription, then sends one huge create notification."""
     ws = web.WebSocketResponse(max_msg_size=0)
     await ws.prepare(request)
@@ -42,41 +39,19 @@ async def node(request: web.Request) -> web.StreamResponse:
     return ws
 
 
-async def rpc(request: web.Request) -> web.Response:
-    call = await request.json()
-    return web.json_response({"jsonrpc": "2.0", "result": [], "id": call["id"]})
-
-
-@pytest.fixture
-async def url() -> AsyncIterator[str]:
-    app = web.Application()
-    app.add_routes([web.get("/ws", node), web.post("/rpc", rpc)])
-    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.1)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    yield f"{host}:{port}"
-    await runner.cleanup()
-
-
-def settings(url: str, **discovery: object) -> Settings:
-    rpc = {"url": f"http://{url}/rpc", "ws_url": f"ws://{url}/ws", "timeout": 5.0}
-    return Settings.model_validate(
-        {"providers": {"solana_rpc": rpc}, "discovery": {**LOGS_ONLY, **discovery}}
-    )
-
-
-async def test_a_notification_larger_than_aiohttps_default_limit_is_read(url: str) -> None:
+async def test_a_notification_larger_than_aiohttps_default_limit_is_read(node: Serve) -> None:
     recorder = Recorder()
-    async with Discovery(settings(url), on_new=recorder):
+    async with Discovery(node_settings(await node(big_node)), on_new=recorder):
         await until(lambda: bool(recorder.events), what="the big notification")
     assert [e.token.address for e in recorder.events] == [MINT]
 
 
-async def test_a_frame_over_the_configured_limit_is_an_error_and_a_reconnect(url: str) -> None:
+async def test_a_frame_over_the_configured_limit_is_an_error_and_a_reconnect(
+    node: Serve,
+) -> None:
     recorder = Recorder()
-    async with Discovery(settings(url, max_message_size=65536), on_new=recorder) as found:
+    settings = node_settings(await node(big_node), max_message_size=65536)
+    async with Discovery(settings, on_new=recorder) as found:
         await until(lambda: found.stats()[SOURCE].reconnects >= 1, what="a reconnect")
         stats = found.stats()[SOURCE]
     assert recorder.events == []

@@ -150,6 +150,7 @@ class LogsListener:
             await self._anchor()
         attempt = 0
         while True:
+            started = self._clock.monotonic()
             confirmed = self.stats.polls
             retry_after: float | None = None
             try:
@@ -162,8 +163,9 @@ class LogsListener:
                 if isinstance(exc, RateLimited):
                     retry_after = exc.retry_after
                 log.info("%s: connection lost (%s); reconnecting", self.source, exc)
-            if self.stats.polls > confirmed:
-                attempt = 0  # it was subscribed: start the backoff over
+            lived = self._clock.monotonic() - started
+            if self.stats.polls > confirmed and lived >= settings.silence_timeout:
+                attempt = 0  # it was subscribed for a while: start the backoff over
             self.stats.reconnects += 1
             delay = min(settings.reconnect_max, settings.reconnect_initial * 2**attempt)
             attempt += 1
@@ -276,7 +278,11 @@ class LogsListener:
                 )
             if now >= next_ping:
                 try:
-                    await conn.ws.ping()
+                    # bounded: a dead peer's full send buffer would block the ping forever
+                    async with asyncio.timeout(self._timeout):
+                        await conn.ws.ping()
+                except TimeoutError as exc:
+                    raise UpstreamTimeout(SOURCE, f"{self.source}: ping not sent") from exc
                 except (aiohttp.ClientError, ConnectionError, RuntimeError) as exc:
                     raise UpstreamUnavailable(SOURCE, f"{self.source}: ping failed: {exc}") from exc
                 next_ping = now + ping_every
