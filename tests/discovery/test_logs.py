@@ -28,8 +28,13 @@ async def listening(
     settings = settings_for(sim, **{**LOGS_ONLY, **discovery})
     gates = {"solana_rpc": provider_budgets(settings.providers)["solana_rpc"].gate}
     async with Discovery(settings, on_new=recorder, gates=gates, programs=programs) as found:
-        await until(lambda: found.stats()[SOURCE].connected, what="a subscription")
+        await until(lambda: caught_up(found), what="a subscription, caught up")
         yield found
+
+
+def caught_up(found: Discovery) -> bool:
+    stats = found.stats()[SOURCE]
+    return stats.connected and not stats.backfilling
 
 
 def mints(tokens: list[SimToken]) -> set[str]:
@@ -128,10 +133,10 @@ async def test_a_quiet_healthy_connection_is_kept_alive_by_pongs() -> None:
     recorder = Recorder()
     async with (
         run_simulator(sim_config()) as sim,
-        listening(sim, recorder, ping_interval="50ms", silence_timeout="200ms") as found,
+        listening(sim, recorder, ping_interval="100ms", silence_timeout="1s") as found,
     ):
-        await until(lambda: sim.stats()["websocket"].get("pongs", 0) >= 10, what="ten pongs")
-        assert found.stats()[SOURCE].reconnects == 0  # quiet for 10 silence timeouts' worth
+        await until(lambda: sim.stats()["websocket"].get("pongs", 0) >= 25, what="25 pongs")
+        assert found.stats()[SOURCE].reconnects == 0  # no data for 2.5 silence timeouts
         assert sim.stats()["websocket"]["connections"] == 1
 
 

@@ -174,12 +174,12 @@ class LogsListener:
     async def _one_connection(self) -> None:
         ws, subscription = await self._open()
         self.stats.polls += 1
-        self.stats.connected = True
+        self.stats.connected = self.stats.backfilling = True
         conn = _Connection(ws, subscription, last_frame=self._clock.monotonic())
         try:
             await race(self._read(conn), self._keepalive(conn), self._sync(conn))
         finally:
-            self.stats.connected = False
+            self.stats.connected = self.stats.backfilling = False
             with contextlib.suppress(Exception):
                 await ws.close()  # quick: a cancelled receive() makes close() skip the handshake
         raise UpstreamUnavailable(SOURCE, f"{self.source}: connection ended")  # pragma: no cover
@@ -373,6 +373,7 @@ class LogsListener:
                 await self._clock.sleep(delay)
                 delay = min(self._settings.reconnect_max, delay * 2)
         self._synced_once = True
+        self.stats.backfilling = False
         if conn.newest is not None:
             self._watermark = conn.newest
         await forever()  # stay in the race: only a failure may end the connection

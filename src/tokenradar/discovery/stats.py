@@ -42,8 +42,10 @@ class SourceStats:
     callback_errors: int = 0
     last_error: str | None = None
     last_error_at: float | None = None  # epoch s
-    #: logs: a subscription is confirmed and live now
+    #: logs: a subscription is confirmed and live now ...
     connected: bool = False
+    #: ... and still backfilling what the previous connection missed
+    backfilling: bool = False
 
     def failed(self, error: UpstreamError | str, now: float) -> None:
         self.errors += 1
