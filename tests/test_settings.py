@@ -434,3 +434,67 @@ def test_an_unknown_shared_quota_policy_is_refused_naming_the_key(tmp_path: Path
         load_settings(write(tmp_path, '[budget]\non_shared_quota = "queue"\n'))
     assert info.value.key == "budget.on_shared_quota"
     assert "'wait', 'warn' or 'ignore'" in str(info.value)
+
+
+# [discovery]
+# ---------------------------------------------------------------------------
+
+PUMPFUN = "6EF8rrecthR5Dkzon8Nwu78hRvfCKubJ14M5uBEwF6P"
+RAYDIUM_V4 = "675kPX9MHTjS2zt1qfr1NYHuzeLXfQM9H24wFSUt1Mp8"
+
+
+def test_discovery_defaults_listen_to_pump_fun_and_poll_both_feeds() -> None:
+    d = load_settings().discovery
+    assert d.programs == (PUMPFUN,)
+    assert (d.logs, d.backfill, d.profiles, d.boosts) == (True, True, True, True)
+    assert d.ping_interval < d.silence_timeout <= 30.0  # idle sockets are cut after ~30 s
+    assert 60 / d.profiles_interval + 60 / d.boosts_interval <= 60  # the feeds' 60/min
+
+
+@pytest.mark.parametrize(
+    "value",
+    [f"{PUMPFUN},{RAYDIUM_V4}", f'["{PUMPFUN}", "{RAYDIUM_V4}"]', f" {PUMPFUN} , {RAYDIUM_V4}"],
+)
+def test_discovery_programs_in_the_environment_are_a_json_array_or_a_comma_list(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("TOKENRADAR_DISCOVERY__PROGRAMS", value)
+    assert load_settings().discovery.programs == (PUMPFUN, RAYDIUM_V4)
+
+
+@pytest.mark.parametrize(
+    ("toml", "key", "hint"),
+    [
+        ('[discovery]\nprograms = ["nope"]', "discovery.programs", "base-58"),
+        (f'[discovery]\nprograms = ["{PUMPFUN}", "{PUMPFUN}"]', "discovery.programs", "twice"),
+        ("[discovery]\nprograms = []", "discovery.programs", "logs = false"),
+        ('[discovery]\nping_interval = "30s"', "discovery.silence_timeout", "ping_interval"),
+        ('[discovery]\nreconnect_initial = "1m"', "discovery.reconnect_initial", "reconnect_max"),
+        ("[discovery]\nbackfill_page_size = 1001", "discovery.backfill_page_size", "1000"),
+        ("[discovery]\nmax_message_size = 1024", "discovery.max_message_size", "65536"),
+        ('[discovery]\nprofiles = "yes"', "discovery.profiles", "true or false"),
+    ],
+)
+def test_a_bad_discovery_setting_is_refused_naming_the_key(
+    tmp_path: Path, toml: str, key: str, hint: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(write(tmp_path, toml))
+    assert info.value.key == key
+    assert hint in str(info.value)
+
+
+def test_no_programs_is_fine_when_the_logs_source_is_off(tmp_path: Path) -> None:
+    s = load_settings(write(tmp_path, "[discovery]\nlogs = false\nprograms = []"))
+    assert s.discovery.programs == ()
+
+
+def test_a_program_without_a_known_creation_pattern_is_refused_at_start() -> None:
+    from tokenradar.discovery import Discovery
+
+    unknown = "11111111111111111111111111111111"
+    settings = Settings.model_validate({"discovery": {"programs": [unknown]}})
+    with pytest.raises(ConfigError) as info:
+        Discovery(settings, on_new=lambda _e: None)
+    assert info.value.key == "discovery.programs"
+    assert "raydium-amm-v4" in str(info.value)

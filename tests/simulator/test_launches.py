@@ -6,9 +6,11 @@ import asyncio
 from typing import Any
 
 import aiohttp
+import pytest
 
+from tokenradar.clock import FakeClock
 from tokenradar.providers.pumpfun import PUMPFUN_PROGRAM_ID, create_event_from_logs
-from tokenradar.simulator import run_simulator
+from tokenradar.simulator import SimulatedMarket, run_simulator
 
 from .conftest import fast_config
 
@@ -93,3 +95,72 @@ async def test_the_nth_launch_of_a_seed_is_always_the_same_token() -> None:
             mints.append([t.ref.address for t in sim.world.all_tokens() if t.is_launch])
     assert mints[0] == mints[1]
     assert len(mints[0]) >= 4  # about 2 % of creates fail and make no token
+
+
+async def _subscribed(http: aiohttp.ClientSession, url: str) -> aiohttp.ClientWebSocketResponse:
+    ws = await http.ws_connect(url, autoping=False)
+    await ws.send_json(
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "logsSubscribe",
+            "params": [{"mentions": [PUMPFUN_PROGRAM_ID]}, {"commitment": "confirmed"}],
+        }
+    )
+    assert (await _next(ws))["id"] == 1
+    return ws
+
+
+async def test_a_drop_cuts_open_sockets_and_refuses_handshakes_for_a_while(
+    sim: SimulatedMarket, clock: FakeClock, http: aiohttp.ClientSession
+) -> None:
+    ws = await _subscribed(http, sim.ws_url)
+    assert sim.launches.drop(refuse_for=5.0) == 1
+    message = await asyncio.wait_for(ws.receive(), timeout=5)
+    assert message.type in {aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR}
+    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+        await http.ws_connect(sim.ws_url)
+    assert refused.value.status == 503
+    clock.advance(5.0)
+    again = await _subscribed(http, sim.ws_url)
+    await again.close()
+    ws_stats = sim.stats()["websocket"]
+    assert (ws_stats["dropped"], ws_stats["refused"], ws_stats["connections"]) == (1, 1, 2)
+
+
+async def test_a_silent_socket_sends_nothing_and_ignores_pings(
+    sim: SimulatedMarket, http: aiohttp.ClientSession
+) -> None:
+    ws = await _subscribed(http, sim.ws_url)
+    await ws.ping(b"alive?")
+    pong = await asyncio.wait_for(ws.receive(), timeout=5)
+    assert (pong.type, pong.data) == (aiohttp.WSMsgType.PONG, b"alive?")
+    assert sim.launches.silence() == 1
+    await ws.ping(b"still?")
+    await sim.launches.burst(2)
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(ws.receive(), timeout=0.3)
+    fresh = await _subscribed(http, sim.ws_url)  # a new connection is served normally
+    (tok,) = await sim.launches.burst(1)
+    note = await _next(fresh)
+    event = create_event_from_logs(note["params"]["result"]["value"]["logs"])
+    assert event is not None
+    assert event.mint == tok.ref.address
+    await fresh.close()
+    await ws.close()
+
+
+async def test_websocket_faults_can_be_applied_over_http(
+    sim: SimulatedMarket, http: aiohttp.ClientSession
+) -> None:
+    async with http.post(
+        f"{sim.base_url}/_sim/ws/faults", json={"fault": "burst", "count": 3}
+    ) as r:
+        body = await r.json()
+    assert r.status == 200
+    assert len(body["launched"]) == 3
+    assert all(sim.world.truth(a).is_launch for a in body["launched"])
+    for bad in ({"fault": "melt"}, {"fault": "burst", "count": 0}, {"refuse_for": 1}, [1]):
+        async with http.post(f"{sim.base_url}/_sim/ws/faults", json=bad) as r:
+            assert r.status == 400
+            assert "error" in await r.json()

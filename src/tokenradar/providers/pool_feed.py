@@ -56,6 +56,20 @@ _SUBSCRIBE_ID: Final = 1
 _DATA: Final = frozenset({aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY})
 
 
+def handshake_error(
+    exc: aiohttp.WSServerHandshakeError, *, now: float, what: str = "logsSubscribe"
+) -> UpstreamError:
+    """A refused WebSocket handshake in the error hierarchy: 429 and 5xx are transient."""
+    status = exc.status
+    text = f"{what}: handshake refused with HTTP {status}"
+    if status == 429:
+        header = exc.headers.get("Retry-After") if exc.headers else None
+        return RateLimited(SOURCE, text, retry_after=parse_retry_after(header, now=now))
+    if status >= 500:
+        return UpstreamUnavailable(SOURCE, text)
+    return PermanentError(SOURCE, text)
+
+
 @dataclass(frozen=True, slots=True)
 class NewPoolEvent:
     """A token launched on-chain, as its CreateEvent announced it."""
@@ -170,7 +184,7 @@ class LogsSubscription:
         except UpstreamError:
             raise
         except aiohttp.WSServerHandshakeError as exc:
-            raise self._handshake_error(exc) from exc
+            raise handshake_error(exc, now=self._clock.now()) from exc
         except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
             raise UpstreamTimeout(
                 SOURCE, f"logsSubscribe: no handshake within {self._timeout:g}s"
@@ -194,17 +208,6 @@ class LogsSubscription:
             raise UpstreamUnavailable(SOURCE, f"logsSubscribe: {type(exc).__name__}") from exc
         finally:
             await ws.close()
-
-    def _handshake_error(self, exc: aiohttp.WSServerHandshakeError) -> UpstreamError:
-        status = exc.status
-        text = f"logsSubscribe: handshake refused with HTTP {status}"
-        if status == 429:
-            header = exc.headers.get("Retry-After") if exc.headers else None
-            retry_after = parse_retry_after(header, now=self._clock.now())
-            return RateLimited(SOURCE, text, retry_after=retry_after)
-        if status >= 500:
-            return UpstreamUnavailable(SOURCE, text)
-        return PermanentError(SOURCE, text)
 
     async def _subscribe(self, ws: aiohttp.ClientWebSocketResponse) -> int:
         request = {

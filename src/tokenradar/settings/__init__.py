@@ -13,7 +13,7 @@ request).
 This package is the bottom layer for configuration: it imports nothing of
 ``flow``, ``scoring``, ``providers`` or ``store``, which all import it. The
 sections live in submodules (``values``, ``providers``, ``tiers``, ``scoring``,
-``budget``, ``alerts``) and are re-exported here.
+``budget``, ``alerts``, ``discovery``) and are re-exported here.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from tokenradar.errors import ConfigError
 from tokenradar.settings.alerts import AlertLevel, AlertsSettings
 from tokenradar.settings.budget import BudgetSettings, SharedQuotaPolicy
+from tokenradar.settings.discovery import DiscoverySettings
 from tokenradar.settings.providers import (
     HOLDERS_MAX_BATCH,
     DexScreenerSettings,
@@ -70,6 +71,7 @@ __all__ = [
     "BudgetSettings",
     "CacheSettings",
     "DexScreenerSettings",
+    "DiscoverySettings",
     "Duration",
     "Flag",
     "HttpUrl",
@@ -168,6 +170,7 @@ class Settings(BaseSettings):
     service: ServiceSettings = ServiceSettings()
     budget: BudgetSettings = BudgetSettings()
     alerts: AlertsSettings = AlertsSettings()
+    discovery: DiscoverySettings = DiscoverySettings()
 
     @classmethod
     def settings_customise_sources(

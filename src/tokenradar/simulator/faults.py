@@ -5,6 +5,13 @@ profile. The ``chaos`` profile adds, per provider: one 429 storm of
 ``burst_length_s`` in every ``burst_every_s`` seconds (at a seeded offset), one
 outage (every request 503) of ``outage_length_s`` starting ``outage_at_s`` after
 start, and per-request faults at the configured rates, drawn from a seeded RNG.
+
+The ``logsSubscribe`` WebSocket has faults of its own (:class:`WsFault`, applied
+by the launch hub, ``POST /_sim/ws/faults``): ``drop`` cuts every open
+connection without a close frame and refuses new handshakes (503) for
+``refuse_for`` seconds; ``silent`` turns every open connection into a
+half-dead one that sends nothing and ignores everything, pings included;
+``burst`` launches ``count`` pools at once.
 """
 
 from __future__ import annotations
@@ -20,6 +27,42 @@ from tokenradar.simulator.noise import subkey, unit
 PRE_HANDLER = frozenset({"429", "500", "502", "503", "504", "reset", "html403"})
 #: Faults applied to the handler's answer (or that delay it).
 POST_HANDLER = frozenset({"truncated", "malformed", "stall"})
+
+
+#: WebSocket faults (``POST /_sim/ws/faults``)
+WS_FAULT_KINDS = ("drop", "silent", "burst")
+MAX_BURST = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class WsFault:
+    kind: str
+    refuse_for: float = 0.0  # drop: refuse new handshakes this many seconds
+    count: int = 1  # burst: how many pools
+
+    def __post_init__(self) -> None:
+        if self.kind not in WS_FAULT_KINDS:
+            raise ValueError(f"unknown fault {self.kind!r} (known: {', '.join(WS_FAULT_KINDS)})")
+        if not 0 <= self.refuse_for <= 3600:
+            raise ValueError(f"refuse_for must be in [0, 3600] seconds, got {self.refuse_for}")
+        if not 1 <= self.count <= MAX_BURST:
+            raise ValueError(f"count must be in [1, {MAX_BURST}], got {self.count}")
+
+    @classmethod
+    def parse(cls, body: object) -> WsFault:
+        """From ``{"fault": "drop", "refuse_for": 2}``; ValueError says what is wrong."""
+        if not isinstance(body, dict):
+            raise ValueError("expected a JSON object")
+        if "fault" not in body:
+            raise ValueError("missing key 'fault'")
+        try:
+            return cls(
+                str(body["fault"]),
+                refuse_for=float(body.get("refuse_for", 0.0)),
+                count=int(body.get("count", 1)),
+            )
+        except (TypeError, ValueError) as exc:
+            raise ValueError(str(exc)) from exc
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,41 +10,50 @@ Protocol (Solana's PubSub JSON-RPC over WebSocket)::
     -> {"jsonrpc":"2.0","id":2,"method":"logsUnsubscribe","params":[<id>]}   <- result true
 
 Filters: ``"all"``, ``"allWithVotes"`` or ``{"mentions": [one address]}`` (more
-than one address is an error, as upstream). A launch's logs carry
+than one address is an error, as upstream); a transaction matches when the
+address is one of its account keys. A launch's logs carry
 ``Program log: Instruction: Create`` and ``Program data: <base64 CreateEvent>``
 (decode with :mod:`tokenradar.providers.pumpfun`). As on mainnet, the same
 subscription also receives pump.fun Buy/Sell transactions (noise, with a
 TradeEvent payload) and about 2 % of Create transactions FAIL (``err`` set): their
 mint never exists, so a client must skip notifications with a non-null ``err``.
 
+Every announced transaction is recorded in the :class:`~tokenradar.simulator.ledger.Ledger`
+first, so ``getSignaturesForAddress`` / ``getTransaction`` find what a client missed.
+
 Launches happen at ``launch_rate`` per wall second (exponential gaps from a
 seeded RNG): the n-th launch of a seed is always the same token.
+
+WebSocket faults for tests (also ``POST /_sim/ws/faults``, see
+:mod:`tokenradar.simulator.faults`): :meth:`LaunchHub.drop` cuts every open
+connection without a close frame (and may refuse new handshakes with 503 for a
+while), :meth:`LaunchHub.silence` makes every open connection go silent (no
+notifications, no replies, no pongs: a half-dead socket), :meth:`LaunchHub.burst`
+launches many pools at once. Pings are answered (pongs) by hand, so a silent
+socket can ignore them; the server sends no pings of its own.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import random
-import struct
 from dataclasses import dataclass
 from typing import Any
 
-import base58
 import orjson
 from aiohttp import WSMsgType, web
 
 from tokenradar.clock import Clock
 from tokenradar.domain import is_solana_address
-from tokenradar.providers.pumpfun import encode_create_event, program_data_log
 from tokenradar.simulator import addresses as A
 from tokenradar.simulator.config import SimConfig
+from tokenradar.simulator.ledger import Ledger, SimTransaction
 from tokenradar.simulator.model import SimToken
+from tokenradar.simulator.pumpfun_tx import Launch, create_transaction, trade_transaction
 from tokenradar.simulator.stats import Stats
 from tokenradar.simulator.world import World
 
-TRADE_EVENT_DISCRIMINATOR = bytes.fromhex("bddb7fd34ee661ee")
 FAILED_CREATE_SHARE = 0.02
 
 
@@ -54,80 +63,39 @@ class Subscription:
     mentions: str | None  # None = all
 
 
-def create_logs(
-    *, name: str, symbol: str, uri: str, mint: str, curve: str, user: str, failed: bool
-) -> list[str]:
-    event = encode_create_event(
-        name, symbol, uri, base58.b58decode(mint), base58.b58decode(curve), base58.b58decode(user)
-    )
-    logs = [
-        f"Program {A.COMPUTE_BUDGET_PROGRAM} invoke [1]",
-        f"Program {A.COMPUTE_BUDGET_PROGRAM} success",
-        f"Program {A.PUMPFUN_PROGRAM} invoke [1]",
-        "Program log: Instruction: Create",
-        f"Program {A.TOKEN_PROGRAM} invoke [2]",
-        "Program log: Instruction: InitializeMint2",
-        f"Program {A.TOKEN_PROGRAM} consumed 2780 of 234142 compute units",
-        f"Program {A.TOKEN_PROGRAM} success",
-        f"Program {A.METADATA_PROGRAM} invoke [2]",
-        "Program log: IX: Create Metadata Accounts v3",
-        f"Program {A.METADATA_PROGRAM} consumed 33766 of 208553 compute units",
-        f"Program {A.METADATA_PROGRAM} success",
-        program_data_log(event),
-    ]
-    if failed:
-        logs += [
-            f"Program {A.PUMPFUN_PROGRAM} consumed 98001 of 249850 compute units",
-            f"Program {A.PUMPFUN_PROGRAM} failed: custom program error: 0x1770",
-        ]
-    else:
-        logs += [
-            f"Program {A.PUMPFUN_PROGRAM} consumed 122839 of 249850 compute units",
-            f"Program {A.PUMPFUN_PROGRAM} success",
-        ]
-    return logs
+@dataclass(slots=True)
+class Socket:
+    """One open client connection."""
 
-
-def trade_logs(rng: random.Random, mint: str, *, buy: bool) -> list[str]:
-    payload = (
-        TRADE_EVENT_DISCRIMINATOR
-        + base58.b58decode(mint)
-        + struct.pack("<QQ?", rng.randint(10**6, 10**10), rng.randint(10**9, 10**14), buy)
-        + rng.randbytes(32)
-        + struct.pack(
-            "<qQQ", 1_700_000_000, rng.randint(10**10, 10**11), rng.randint(10**14, 10**15)
-        )
-    )
-    return [
-        f"Program {A.COMPUTE_BUDGET_PROGRAM} invoke [1]",
-        f"Program {A.COMPUTE_BUDGET_PROGRAM} success",
-        f"Program {A.PUMPFUN_PROGRAM} invoke [1]",
-        f"Program log: Instruction: {'Buy' if buy else 'Sell'}",
-        f"Program {A.TOKEN_PROGRAM} invoke [2]",
-        "Program log: Instruction: Transfer",
-        f"Program {A.TOKEN_PROGRAM} success",
-        "Program data: " + base64.b64encode(payload).decode("ascii"),
-        f"Program {A.PUMPFUN_PROGRAM} consumed 40317 of 200000 compute units",
-        f"Program {A.PUMPFUN_PROGRAM} success",
-    ]
+    transport: asyncio.Transport | None
+    silent: bool = False
 
 
 class LaunchHub:
     """Runs the launch schedule and serves the logsSubscribe WebSocket."""
 
     def __init__(
-        self, config: SimConfig, world: World, clock: Clock, stats: Stats, closing: asyncio.Event
+        self,
+        config: SimConfig,
+        world: World,
+        clock: Clock,
+        stats: Stats,
+        closing: asyncio.Event,
+        *,
+        ledger: Ledger | None = None,
     ) -> None:
         self.config = config
         self.world = world
         self.clock = clock
         self.stats = stats
         self.closing = closing
+        self.ledger = ledger if ledger is not None else Ledger()
         self._rng = random.Random(config.seed ^ 0x1A0C)
         self._subs: dict[int, Subscription] = {}
         self._next_id = 0
-        self._sockets: set[web.WebSocketResponse] = set()
+        self._sockets: dict[web.WebSocketResponse, Socket] = {}
         self._recent: list[SimToken] = []
+        self._refuse_until = float("-inf")
 
     # -- schedule -------------------------------------------------------------
 
@@ -145,58 +113,95 @@ class LaunchHub:
         """One launch (or, 2 % of the time, a failed create) plus trade noise."""
         if self._rng.random() < FAILED_CREATE_SHARE:
             rng = random.Random(self._rng.getrandbits(64))
-            logs = create_logs(
+            failed = Launch(
                 name="failed",
                 symbol="FAIL",
                 uri="https://ipfs.io/ipfs/x",
                 mint=A.account(rng),
                 curve=A.pda(rng),
                 user=A.wallet(rng),
-                failed=True,
             )
-            await self.publish(
-                logs, {"InstructionError": [2, {"Custom": 6000}]}, {A.PUMPFUN_PROGRAM}
-            )
+            error = {"InstructionError": [2, {"Custom": 6000}]}
+            await self.publish(self._create(failed, error))
             return None
+        return await self._launch()
+
+    async def burst(self, count: int) -> list[SimToken]:
+        """``count`` successful launches back to back (no gaps, no failed creates)."""
+        if count < 1:
+            raise ValueError(f"a burst launches at least one pool, got {count}")
+        self.stats.ws["bursts"] += 1
+        return [await self._launch() for _ in range(count)]
+
+    async def _launch(self) -> SimToken:
         tok = self.world.launch()
         assert tok.bonding_curve is not None
         self.stats.ws["launches"] += 1
-        logs = create_logs(
+        launch = Launch(
             name=tok.name,
             symbol=tok.symbol,
             uri=tok.uri,
             mint=tok.ref.address,
             curve=tok.bonding_curve,
             user=tok.creator,
-            failed=False,
         )
-        mentions = {
-            *(A.PUMPFUN_PROGRAM, A.TOKEN_PROGRAM, A.SYSTEM_PROGRAM, A.METADATA_PROGRAM),
-            *(tok.ref.address, tok.bonding_curve, tok.creator),
-        }
-        await self.publish(logs, None, mentions)
+        await self.publish(self._create(launch, None))
         self._recent = [*self._recent[-19:], tok]
         noise = self.config.trade_noise_rate
         trades = int(noise) + (1 if self._rng.random() < noise - int(noise) else 0)
         for _ in range(trades):
             target = self._rng.choice(self._recent)
-            logs = trade_logs(self._rng, target.ref.address, buy=self._rng.random() < 0.6)
-            await self.publish(logs, None, {A.PUMPFUN_PROGRAM, target.ref.address})
+            assert target.bonding_curve is not None
+            buy = self._rng.random() < 0.6
+            signature, slot, block_time, blockhash = self._stamp()
+            tx = trade_transaction(
+                random.Random(self._rng.getrandbits(64)),
+                mint=target.ref.address,
+                curve=target.bonding_curve,
+                buy=buy,
+                signature=signature,
+                slot=slot,
+                block_time=block_time,
+                blockhash=blockhash,
+            )
+            await self.publish(tx)
         return tok
 
-    async def publish(self, logs: list[str], err: Any, mentions: set[str]) -> None:
+    def _stamp(self) -> tuple[str, int, int, str]:
+        """A fresh signature, the current slot and block time, a blockhash."""
         signature = A.signature(self._rng)
-        slot = self.world.slot()
+        blockhash = A.account(self._rng)
+        tau = self.world.tau()
+        return signature, self.world.slot(tau), int(self.world.epoch(tau)), blockhash
+
+    def _create(self, launch: Launch, err: Any) -> SimTransaction:
+        signature, slot, block_time, blockhash = self._stamp()
+        return create_transaction(
+            launch,
+            signature=signature,
+            slot=slot,
+            block_time=block_time,
+            err=err,
+            blockhash=blockhash,
+        )
+
+    async def publish(self, tx: SimTransaction) -> None:
+        """Record ``tx`` in the ledger, then notify every matching subscription."""
+        self.ledger.record(tx)
+        logs = list(tx.logs)
         for sub_id, sub in list(self._subs.items()):
-            if sub.mentions is not None and sub.mentions not in mentions:
+            if sub.mentions is not None and sub.mentions not in tx.mentions:
+                continue
+            socket = self._sockets.get(sub.ws)
+            if socket is None or socket.silent:
                 continue
             message = {
                 "jsonrpc": "2.0",
                 "method": "logsNotification",
                 "params": {
                     "result": {
-                        "context": {"slot": slot},
-                        "value": {"signature": signature, "err": err, "logs": logs},
+                        "context": {"slot": tx.slot},
+                        "value": {"signature": tx.signature, "err": tx.err, "logs": logs},
                     },
                     "subscription": sub_id,
                 },
@@ -205,24 +210,64 @@ class LaunchHub:
                 await sub.ws.send_str(orjson.dumps(message).decode())
                 self.stats.ws["notifications_sent"] += 1
 
+    # -- faults ---------------------------------------------------------------
+
+    def drop(self, *, refuse_for: float = 0.0) -> int:
+        """Cut every open connection (no close frame); refuse handshakes ``refuse_for`` s."""
+        if refuse_for < 0:
+            raise ValueError(f"refuse_for must be >= 0 seconds, got {refuse_for}")
+        self._refuse_until = self.clock.monotonic() + refuse_for
+        dropped = 0
+        for socket in list(self._sockets.values()):
+            if socket.transport is not None and not socket.transport.is_closing():
+                socket.transport.abort()
+                dropped += 1
+        self.stats.ws["dropped"] += dropped
+        return dropped
+
+    def silence(self) -> int:
+        """Every open connection stops sending and ignores what it receives, pings included."""
+        silenced = 0
+        for socket in self._sockets.values():
+            if not socket.silent:
+                socket.silent = True
+                silenced += 1
+        self.stats.ws["silenced"] += silenced
+        return silenced
+
     # -- the WebSocket --------------------------------------------------------
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        ws = web.WebSocketResponse(heartbeat=30.0)
+        if self.clock.monotonic() < self._refuse_until:
+            self.stats.ws["refused"] += 1
+            return web.Response(status=503, text="Service Unavailable")
+        # pings are answered by hand (autoping off) so that a silent socket can ignore them
+        ws = web.WebSocketResponse(autoping=False)
         await ws.prepare(request)
-        self._sockets.add(ws)
+        socket = Socket(request.transport)
+        self._sockets[ws] = socket
         self.stats.ws["connections"] += 1
         mine: set[int] = set()
         try:
             async for msg in ws:
+                if socket.silent:
+                    continue
+                if msg.type is WSMsgType.PING:
+                    await ws.pong(msg.data)
+                    self.stats.ws["pongs"] += 1
+                    continue
+                if msg.type is WSMsgType.PONG:
+                    continue
                 if msg.type is not WSMsgType.TEXT and msg.type is not WSMsgType.BINARY:
                     break
                 reply = self._rpc(msg.data, ws, mine)
                 await ws.send_str(orjson.dumps(reply).decode())
+        except ConnectionError:
+            pass  # dropped under our feet (drop() aborts the transport)
         finally:
             for sub_id in mine:
                 self._subs.pop(sub_id, None)
-            self._sockets.discard(ws)
+            self._sockets.pop(ws, None)
         return ws
 
     def _rpc(self, data: str | bytes, ws: web.WebSocketResponse, mine: set[int]) -> dict[str, Any]:

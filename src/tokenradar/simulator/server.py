@@ -12,7 +12,8 @@
 Admin endpoints (never rate limited, never faulted): ``GET /_sim/stats``,
 ``POST /_sim/stats/reset``, ``GET /_sim/truth/{address}``, ``GET /_sim/tokens``,
 ``POST /_sim/faults`` (``{"provider", "fault", "share", "duration"}``),
-``DELETE /_sim/faults``.
+``DELETE /_sim/faults``, ``POST /_sim/ws/faults`` (``{"fault": "drop"|"silent"|"burst",
+"refuse_for", "count"}``: see :class:`~tokenradar.simulator.faults.WsFault`).
 """
 
 from __future__ import annotations
@@ -30,10 +31,11 @@ from tokenradar.clock import SYSTEM_CLOCK, Clock
 from tokenradar.errors import InvalidAddress, InvalidInput
 from tokenradar.simulator.config import SimConfig
 from tokenradar.simulator.dexscreener import DexScreenerApi
-from tokenradar.simulator.faults import FaultPlan
+from tokenradar.simulator.faults import FaultPlan, WsFault
 from tokenradar.simulator.gateway import Gateway
 from tokenradar.simulator.jupiter import JupiterApi
 from tokenradar.simulator.launches import LaunchHub
+from tokenradar.simulator.ledger import Ledger
 from tokenradar.simulator.limits import InFlight, LimitBook
 from tokenradar.simulator.rugcheck import RugCheckApi
 from tokenradar.simulator.solana_rpc import SolanaRpcApi
@@ -86,7 +88,10 @@ class SimulatedMarket:
             faults=self._faults,
             closing=self._closing,
         )
-        self.launches = LaunchHub(self.config, self.world, clock, self._stats, self._closing)
+        self.ledger = Ledger()
+        self.launches = LaunchHub(
+            self.config, self.world, clock, self._stats, self._closing, ledger=self.ledger
+        )
         self.app = self._build_app()
         self._runner: web.AppRunner | None = None
         self._launcher: asyncio.Task[None] | None = None
@@ -97,7 +102,9 @@ class SimulatedMarket:
         app = web.Application()
         app.add_routes(DexScreenerApi(self.world, self.gateway).routes())
         app.add_routes(
-            SolanaRpcApi(self.world, self.gateway, self.config.rpc_max_concurrent).routes()
+            SolanaRpcApi(
+                self.world, self.gateway, self.config.rpc_max_concurrent, self.ledger
+            ).routes()
         )
         app.add_routes([web.get("/rpc/ws", self.launches.handle)])
         app.add_routes(RugCheckApi(self.world, self.gateway).routes())
@@ -111,6 +118,7 @@ class SimulatedMarket:
                 web.get("/_sim/tokens", self._tokens),
                 web.post("/_sim/faults", self._post_fault),
                 web.delete("/_sim/faults", self._clear_faults),
+                web.post("/_sim/ws/faults", self._post_ws_fault),
             ]
         )
         return app
@@ -207,6 +215,15 @@ class SimulatedMarket:
     def clear_faults(self) -> None:
         self._faults.clear()
 
+    async def ws_fault(self, fault: WsFault) -> dict[str, Any]:
+        """Apply a WebSocket fault now; says what it affected."""
+        if fault.kind == "drop":
+            return {"dropped": self.launches.drop(refuse_for=fault.refuse_for)}
+        if fault.kind == "silent":
+            return {"silenced": self.launches.silence()}
+        launched = await self.launches.burst(fault.count)
+        return {"launched": [t.ref.address for t in launched]}
+
     # -- admin handlers -------------------------------------------------------
 
     async def _index(self, request: web.Request) -> web.Response:
@@ -263,6 +280,13 @@ class SimulatedMarket:
             message = f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
             return _json({"error": message}, status=400)
         return _json({"ok": True, "active": self._faults.active(self.clock.monotonic())})
+
+    async def _post_ws_fault(self, request: web.Request) -> web.Response:
+        try:
+            fault = WsFault.parse(await request.json(loads=orjson.loads))
+        except (ValueError, orjson.JSONDecodeError) as exc:
+            return _json({"error": str(exc)}, status=400)
+        return _json({"ok": True, **await self.ws_fault(fault)})
 
     async def _clear_faults(self, request: web.Request) -> web.Response:
         self.clear_faults()

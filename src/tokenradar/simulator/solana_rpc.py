@@ -2,7 +2,12 @@
 
 Methods: getMultipleAccounts (<= 100 keys), getAccountInfo,
 getTokenLargestAccounts (top 20), getTokenSupply, getBalance, getSlot,
-getHealth, getVersion. Errors arrive as JSON-RPC error objects with HTTP 200:
+getHealth, getVersion, and over the launch hub's ledger getSignaturesForAddress
+(newest first; ``before``/``until``/``limit`` <= 1000) and getTransaction
+(``jsonParsed`` only; a version-0 transaction needs
+``maxSupportedTransactionVersion: 0``, else -32015). Both default to
+``finalized``, as upstream, which hides the newest 32 slots: ask ``confirmed``.
+Errors arrive as JSON-RPC error objects with HTTP 200:
 -32700 parse error, -32600 invalid request, -32601 unknown method, -32602
 invalid params (too many keys, bad pubkey, not a mint, unknown encoding). Every
 call of a batch counts against the limits: 100 per 10 s in all and 40 per 10 s
@@ -14,16 +19,24 @@ from __future__ import annotations
 
 from typing import Any
 
+import base58
 import orjson
 from aiohttp import web
 
 from tokenradar.domain import is_solana_address
 from tokenradar.simulator.accounts import EncodingError, render, token_amount
 from tokenradar.simulator.gateway import FAULT_KEY, Gateway, Reply
+from tokenradar.simulator.ledger import (
+    FINALIZED_DEPTH,
+    Ledger,
+    render_transaction,
+    signature_info,
+)
 from tokenradar.simulator.limits import Charge
 from tokenradar.simulator.world import World
 
 MAX_KEYS = 100
+MAX_SIGNATURES = 1000
 API_VERSION = "2.2.7"
 ENCODINGS = ("jsonParsed", "base64", "base58", "binary")
 KNOWN_METHODS = frozenset(
@@ -36,7 +49,14 @@ KNOWN_METHODS = frozenset(
         "getSlot",
         "getHealth",
         "getVersion",
+        "getSignaturesForAddress",
+        "getTransaction",
     }
+)
+COMMITMENTS = ("processed", "confirmed", "finalized")
+VERSION_0_REFUSED = (
+    "Transaction version (0) is not supported by the requesting client. Please try the "
+    'request again with the following configuration parameter: "maxSupportedTransactionVersion": 0'
 )
 
 
@@ -81,11 +101,34 @@ def _encoding(cfg: dict[str, Any]) -> str:
     return str(enc)
 
 
+def _signature(value: Any, what: str = "signature") -> str:
+    try:
+        valid = isinstance(value, str) and len(base58.b58decode(value)) == 64
+    except ValueError:
+        valid = False
+    if not valid:
+        raise RpcError(-32602, f"Invalid param: Invalid {what}: {value!r}")
+    return str(value)
+
+
+def _finalized(cfg: dict[str, Any]) -> bool:
+    """Whether the call asks for finalized data (the default); refuses ``processed``."""
+    commitment = cfg.get("commitment", "finalized")
+    if commitment not in COMMITMENTS:
+        raise RpcError(-32602, f"Invalid params: unknown variant `{commitment}`")
+    if commitment == "processed":
+        raise RpcError(-32602, "Method does not support commitment below `confirmed`")
+    return bool(commitment == "finalized")
+
+
 class SolanaRpcApi:
-    def __init__(self, world: World, gateway: Gateway, max_concurrent: int) -> None:
+    def __init__(
+        self, world: World, gateway: Gateway, max_concurrent: int, ledger: Ledger | None = None
+    ) -> None:
         self.world = world
         self.gateway = gateway
         self.max_concurrent = max_concurrent
+        self.ledger = ledger if ledger is not None else Ledger()
 
     def routes(self, prefix: str = "/rpc") -> list[web.RouteDef]:
         return [web.post(prefix, self.handle), web.post(prefix + "/", self.handle)]
@@ -209,7 +252,49 @@ class SolanaRpcApi:
             return "ok"
         if method == "getVersion":
             return {"feature-set": 3294202862, "solana-core": API_VERSION}
+        if method == "getSignaturesForAddress":
+            return self._signatures_for_address(params, tau)
+        if method == "getTransaction":
+            return self._transaction(params, tau)
         raise RpcError(-32601, "Method not found")
+
+    def _signatures_for_address(self, params: list[Any], tau: float) -> Any:
+        address = _pubkey(params[0] if params else None)
+        cfg = _config(params, 1)
+        limit = cfg.get("limit", MAX_SIGNATURES)
+        whole = isinstance(limit, int) and not isinstance(limit, bool)
+        if not whole or not 1 <= limit <= MAX_SIGNATURES:
+            raise RpcError(-32602, f"Invalid limit; max {MAX_SIGNATURES}")
+        before = cfg.get("before")
+        until = cfg.get("until")
+        tip = self.world.slot(tau)
+        txs = self.ledger.signatures(
+            address,
+            before=None if before is None else _signature(before, "before"),
+            until=None if until is None else _signature(until, "until"),
+            limit=limit,
+            max_slot=tip - FINALIZED_DEPTH if _finalized(cfg) else None,
+        )
+        return [signature_info(tx, tip) for tx in txs]
+
+    def _transaction(self, params: list[Any], tau: float) -> Any:
+        signature = _signature(params[0] if params else None)
+        cfg = _config(params, 1)
+        encoding = cfg.get("encoding", "json")
+        if encoding != "jsonParsed":
+            raise RpcError(
+                -32602,
+                f"Invalid params: the simulator renders transactions as jsonParsed only, "
+                f"got encoding {encoding!r}",
+            )
+        finalized = _finalized(cfg)
+        tx = self.ledger.get(signature)
+        if tx is None or (finalized and self.world.slot(tau) - tx.slot < FINALIZED_DEPTH):
+            return None
+        version = cfg.get("maxSupportedTransactionVersion")
+        if isinstance(version, bool) or not isinstance(version, int) or version < 0:
+            raise RpcError(-32015, VERSION_0_REFUSED)
+        return render_transaction(tx)
 
     def _render(self, key: str, encoding: str, tau: float) -> dict[str, Any] | None:
         try:
