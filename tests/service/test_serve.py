@@ -27,6 +27,7 @@ def settings_in(tmp_path: Path, **service: Any) -> Settings:
     return Settings.model_validate(
         {
             "storage": {"url": f"sqlite:///{tmp_path / 's.db'}"},
+            "discovery": {"enabled": False},  # no real RPC node behind the memory lanes
             "service": {
                 "watchlist": str(tmp_path / "watch.txt"),
                 "reload_interval": 0.05,
@@ -126,6 +127,7 @@ async def test_a_broken_config_edit_is_rejected_naming_the_key_and_a_good_one_ap
     config.write_text(
         f'[storage]\nurl = "sqlite:///{tmp_path / "s.db"}"\n'
         f'[service]\nwatchlist = "{tmp_path / "w.txt"}"\nreload_interval = "50ms"\n'
+        "[discovery]\nenabled = false\n"
     )
     from tokenradar.settings import load_settings
 

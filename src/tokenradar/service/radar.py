@@ -31,6 +31,7 @@ from tokenradar.flow.engine import Engine, EngineStats
 from tokenradar.flow.limiter import Budget
 from tokenradar.flow.plans import LanePlan
 from tokenradar.flow.quota_lock import hold_quotas
+from tokenradar.providers.gate import Gate
 from tokenradar.scoring.scorer import Scorer
 from tokenradar.service.health import Health, assess
 from tokenradar.service.scans import RadarScan
@@ -254,6 +255,11 @@ class Radar:
 
     async def history(self, ref: TokenRef, *, limit: int = 100) -> list[HistoryPoint]:
         return await self.store.score_history(ref, limit=limit)
+
+    def gates(self) -> dict[str, Gate]:
+        """Each provider's request gate (its budget), for parts that call providers
+        beside the lanes (discovery): they spend the same budget, never a second one."""
+        return {name: budget.gate for name, budget in self.engine.budgets.items()}
 
     def subscribe(
         self,

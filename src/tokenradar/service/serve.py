@@ -33,7 +33,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from tokenradar.alerts import AlertManager
 from tokenradar.clock import SYSTEM_CLOCK, Clock
+from tokenradar.discovery import Discovery
 from tokenradar.domain import FacetKind, Tier, TokenRef
 from tokenradar.errors import InvalidInput
 from tokenradar.flow.limiter import Budget
@@ -109,6 +111,8 @@ class Service:
         self.scoring: ScoringLoop | None = None
         self.watchdog: Watchdog | None = None
         self.parts: Supervisor | None = None
+        self.alerts: AlertManager | None = None
+        self.discovery: Discovery | None = None
 
     # -- running -------------------------------------------------------------
 
@@ -119,7 +123,7 @@ class Service:
             settings, clock=self.clock, kinds=self._kinds, plans=self._plans,
             budgets=self._budgets,
         )  # fmt: skip
-        async with radar:
+        async with radar, contextlib.AsyncExitStack() as parts_stack:
             radar.store.close_grace = settings.service.shutdown_grace
             self.radar = radar
             engine = radar.engine
@@ -140,6 +144,17 @@ class Service:
             self._apply_watchlist(self._load_watchlist_or_keep())
             if self._given:
                 engine.track(self._given, tier=Tier.WARM)
+            # inside the Radar: alerts close (and hand their last firings to the store)
+            # and discovery stops before the engine and the store do
+            self.alerts = await parts_stack.enter_async_context(
+                AlertManager(settings.alerts, store=radar.store, bus=radar.bus, clock=self.clock)
+            )
+            self.discovery = Discovery(
+                settings, on_new=self.on_new_pool, gates=radar.gates(), clock=self.clock,
+                on_event=self._part_event,
+            )  # fmt: skip
+            self.discovery.mark_known([*self._watch, *self._given])
+            await parts_stack.enter_async_context(self.discovery)
             parts.spawn("scorer", scoring.run)
             parts.spawn("watchdog", self.watchdog.run)
             parts.spawn("reloader", self._reloader)
