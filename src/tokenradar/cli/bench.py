@@ -62,6 +62,24 @@ def freshness(
         typer.echo(result.report())
 
 
+@bench_app.command("launch")
+def launch(
+    *,
+    tokens: Annotated[int, typer.Option(help="Tokens refreshing meanwhile.", min=10)] = 10_000,
+    seconds: Annotated[float, typer.Option(help="Length of the run.", min=5)] = 60.0,
+    launch_rate: Annotated[float, typer.Option(help="Launches per second.", min=0.01)] = 0.5,
+    json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """Detection -> stored decision latency of new pools while a universe refreshes."""
+    from tokenradar.bench.launch import run_launch_bench  # noqa: PLC0415 - heavy
+
+    result = asyncio.run(run_launch_bench(tokens, seconds, launch_rate))
+    if json:
+        typer.echo(orjson.dumps(result.as_dict(), option=orjson.OPT_INDENT_2).decode())
+    else:
+        typer.echo(result.report())
+
+
 bench_app.command("writer")(writer_command)
 bench_app.command("scoring")(scoring_command)
 bench_app.command("scoring-truth")(scoring_truth_command)

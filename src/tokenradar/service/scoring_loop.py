@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -86,6 +87,8 @@ class ScoringLoop:
         self._watched = watched
         self.tier_feedback = tier_feedback
         self._dirty: OrderedDict[TokenRef, float] = OrderedDict()  # token -> dirty since
+        #: new pools waiting for their first score: scored as soon as a facet lands
+        self._urgent: set[TokenRef] = set()
         self._wake = asyncio.Event()
         self._last: dict[TokenRef, tuple[Tier, Decision]] = {}
         self._n = {"scored": 0, "batches": 0, "tiers": 0, "decisions": 0}
@@ -98,10 +101,21 @@ class ScoringLoop:
     async def sink(self, facets: Sequence[Facet[Any]]) -> None:
         """The engine sink: these tokens need a new score."""
         now = self.clock.monotonic()
+        urgent = self._urgent
         for f in facets:
-            if f.token not in self._dirty:
-                self._dirty[f.token] = now
+            token = f.token
+            if token not in self._dirty:
+                # an urgent token counts as dirty since forever: the batch goes now
+                self._dirty[token] = -math.inf if token in urgent else now
+                if token in urgent:
+                    self._dirty.move_to_end(token, last=False)
         self._wake.set()
+
+    def expedite(self, token: TokenRef) -> None:
+        """Score ``token`` the moment its first facet lands (a pool just created), not
+        after ``max_delay``: a sniper's decision waits for nothing it does not need."""
+        if len(self._urgent) < self.batch_max:  # bounded: a flood falls back to max_delay
+            self._urgent.add(token)
 
     def mark(self, tokens: Sequence[TokenRef]) -> None:
         """Re-score these tokens (a policy reload, a watchlist change)."""
@@ -146,6 +160,7 @@ class ScoringLoop:
         while self._dirty and len(tokens) < self.batch_max:
             token, _ = self._dirty.popitem(last=False)
             tokens.append(token)
+            self._urgent.discard(token)
         facets = self._facets(tokens)
         if not facets:
             return []
@@ -203,7 +218,8 @@ class ScoringLoop:
 
     def stats(self) -> ScoringStats:
         now = self.clock.monotonic()
-        oldest = next(iter(self._dirty.values()), now)
+        # urgent tokens are stamped -inf (first in line); the wait of the others is real
+        oldest = next((t for t in self._dirty.values() if t > -math.inf), now)
         return ScoringStats(
             scored=self._n["scored"],
             batches=self._n["batches"],

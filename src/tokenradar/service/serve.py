@@ -207,6 +207,8 @@ class Service:
             return
         launched = event.created_at or event.detected_at
         self._discovered[token] = launched
+        if self.scoring is not None:
+            self.scoring.expedite(token)
         radar.engine.track([token], tier=Tier.HOT, launched_at=launched, new_pool=True)
         radar.bus.publish("pool.created", event)
         self._bound_discovered()
