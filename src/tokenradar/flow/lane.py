@@ -43,6 +43,7 @@ from tokenradar.domain import Facet, FacetKind, FacetState, TokenRef, error_face
 from tokenradar.errors import PermanentError, RateLimited, UpstreamError
 from tokenradar.flow.breaker import BreakerState, Call, CircuitBreaker
 from tokenradar.flow.due_queue import NORMAL, DueQueue, GroupedDueQueue
+from tokenradar.flow.latency import NO_SAMPLES, LatencyRing, Percentiles
 from tokenradar.flow.limiter import Budget
 from tokenradar.flow.retry import RetryBudget, RetryPolicy, RetryVerdict
 
@@ -132,6 +133,7 @@ class LaneStats:
     full_batches: int  # batches that carried max_batch tokens
     restarts: int = 0  # times the dispatcher died and was restarted
     last_failure: str | None = None  # why it last died
+    latency: Percentiles = NO_SAMPLES  # batch durations, over the last batches
 
 
 @dataclass(slots=True)
@@ -184,6 +186,7 @@ class Lane:
         self._tokens: deque[tuple[float, int]] = deque()
         self._n = Counter[str]()
         self._batch_sizes = Counter[int]()
+        self._latency = LatencyRing()
 
     # -- wiring -----------------------------------------------------------------
 
@@ -429,7 +432,7 @@ class Lane:
         self.retry_budget.on_request(self.clock.monotonic())
         try:
             try:
-                facets = list(await self._fetch(tokens))
+                facets = await self._timed_fetch(tokens)
             except UpstreamError as exc:
                 if isinstance(exc, RateLimited | PermanentError):
                     call.ignore()  # the limiter's business, or our request's fault
@@ -451,6 +454,17 @@ class Lane:
             for t in tokens:
                 self._on_wire.pop(t, None)
             self._changed.set()
+
+    async def _timed_fetch(self, tokens: list[TokenRef]) -> list[AnyFacet]:
+        assert self._fetch is not None
+        started = self.clock.monotonic()
+        try:
+            facets = list(await self._fetch(tokens))
+        except Exception:  # a failure took time too (a timeout most of all); a cancel did not
+            self._latency.record(self.clock.monotonic() - started)
+            raise
+        self._latency.record(self.clock.monotonic() - started)
+        return facets
 
     async def _settle(
         self,
@@ -581,4 +595,5 @@ class Lane:
             full_batches=sizes[self.spec.max_batch],
             restarts=self._restarts,
             last_failure=self._last_failure,
+            latency=self._latency.summary(),
         )
