@@ -13,7 +13,7 @@ request).
 This package is the bottom layer for configuration: it imports nothing of
 ``flow``, ``scoring``, ``providers`` or ``store``, which all import it. The
 sections live in submodules (``values``, ``providers``, ``tiers``, ``scoring``,
-``budget``) and are re-exported here.
+``budget``, ``health``) and are re-exported here.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from tokenradar.errors import ConfigError
 from tokenradar.settings.budget import BudgetSettings, SharedQuotaPolicy
+from tokenradar.settings.health import HealthSettings
 from tokenradar.settings.providers import (
     HOLDERS_MAX_BATCH,
     DexScreenerSettings,
@@ -69,6 +70,7 @@ __all__ = [
     "DexScreenerSettings",
     "Duration",
     "Flag",
+    "HealthSettings",
     "HttpUrl",
     "JupiterSettings",
     "ProviderSettings",
@@ -164,6 +166,7 @@ class Settings(BaseSettings):
     tiers: TiersSettings = TiersSettings()
     service: ServiceSettings = ServiceSettings()
     budget: BudgetSettings = BudgetSettings()
+    health: HealthSettings = HealthSettings()
 
     @classmethod
     def settings_customise_sources(
