@@ -435,4 +435,7 @@ async def test_the_service_runs_the_monitor_and_judges_its_own_parts(tmp_path: P
         assert {p.name: p.state for p in parts.stats()}["health"] is PartState.RUNNING
         report = radar.monitor.snapshot()
         assert {"scorer", "watchdog", "health"} <= {p.name for p in report.parts}
-        assert "health healthy" in service.status_line()
+        line = service.status_line()  # takes a report: the line says its status
+        latest = radar.monitor.latest
+        assert latest is not None
+        assert f"health {latest.status.value}" in line
