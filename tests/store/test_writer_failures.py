@@ -165,6 +165,41 @@ async def test_retrying_since_clears_when_the_database_comes_back(
         assert store.writer.state is WriterState.RUNNING
 
 
+async def test_the_oldest_waiting_row_is_timed_while_its_batch_is_retried(
+    sqlite_settings: StorageSettings, clock: FakeClock
+) -> None:
+    settings = sqlite_settings.model_copy(update={"busy_timeout": 0.0})
+    path = settings.url.split(":///", 1)[1]
+    async with open_store(settings, clock=clock) as store:
+        writer = store.writer
+        assert writer.oldest_wait == 0.0
+        await writer.put(market_facet(token(1), 1.0))
+        clock.advance(0.01)  # less than the flush interval: it waits in the queue
+        assert writer.oldest_wait == pytest.approx(0.01)
+        blocker = sqlite3.connect(path, isolation_level=None)
+        blocker.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+        try:
+            flushing = asyncio.create_task(writer.flush())
+            for _ in range(200):
+                if writer.retrying_for >= 20.0:
+                    break
+                await clock.run_for(1.0)
+                await asyncio.sleep(0.005)
+            # the row left the queue for a transaction that keeps failing: still waiting
+            assert writer.pending == 1
+            assert writer.oldest_wait >= 20.0
+        finally:
+            blocker.execute("ROLLBACK")
+            blocker.close()
+        for _ in range(200):
+            if flushing.done():
+                break
+            await clock.run_for(5.0)
+            await asyncio.sleep(0.005)
+        await asyncio.wait_for(flushing, 5)
+        assert writer.oldest_wait == 0.0
+
+
 def _statement_error(orig: Exception, statement: str, params: Any) -> sa_exc.DBAPIError:
     return sa_exc.OperationalError(statement, params, orig)
 

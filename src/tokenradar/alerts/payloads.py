@@ -1,14 +1,9 @@
 """The event the health monitor publishes for the alerting: :class:`HealthChanged`.
 
-==================  ======================  =======================================
-topic               payload                 when
-==================  ======================  =======================================
-``health.healthy``  :class:`HealthChanged`  health recovered (no rule alerts on it)
-``health.degraded`` :class:`HealthChanged`  it became (or stays, with new reasons) degraded
-``health.critical`` :class:`HealthChanged`  it became critical
-==================  ======================  =======================================
-
-Publish with ``bus.publish(health_topic(status), HealthChanged(status, reasons))``
+The monitor (:mod:`tokenradar.service.monitor`) publishes ``health.changed``
+with a :class:`~tokenradar.service.topics.HealthChanged` once per change of the
+overall status; the health rules alert on the ones that became degraded or
+critical. Publish with ``bus.publish(health_topic(status), HealthChanged(status, reasons))``
 where ``reasons`` are the one-line reasons of
 :class:`~tokenradar.service.health.Health` (``"dexscreener.pairs: circuit open"``,
 ``"freshness: market of hot tokens 95 s old (target 15 s)"``). The alert's
@@ -18,19 +13,13 @@ cooldown does not alert again; a move from degraded to critical does.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from tokenradar.service.health import HealthStatus
+from tokenradar.service.topics import HealthChanged
 
 __all__ = ["HealthChanged", "HealthStatus", "health_topic"]
 
 
-@dataclass(frozen=True, slots=True)
-class HealthChanged:
-    status: HealthStatus
-    reasons: tuple[str, ...]  # one line per problem; empty when healthy
-
-
 def health_topic(status: HealthStatus) -> str:
-    """``health.healthy`` / ``health.degraded`` / ``health.critical``."""
-    return f"health.{status.value}"
+    """The topic a status change is published on: ``health.changed`` whatever the status
+    (the rules read the status from the payload)."""
+    return "health.changed"

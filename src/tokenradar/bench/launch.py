@@ -15,7 +15,7 @@ tokens refreshing at their tiers) and discovers the launches. For each launch:
 
 Reported as p50/p99 beside the simulator's upstream round trip, with the target
 p99(first decision) <= upstream p99 + 250 ms. :func:`run_launch` also returns
-the order facets landed in, so a test can check that a new pool is fetched
+the order lanes took tokens in, so a test can check that a new pool is fetched
 ahead of every cold token that was due (``tests/service/test_launch_priority.py``).
 """
 
@@ -25,7 +25,7 @@ import asyncio
 import contextlib
 import statistics
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,6 +48,8 @@ class LaunchRun:
     all_facets: dict[TokenRef, float] = field(default_factory=dict)
     #: (landed at, token, kind) of every facet that landed, in order
     landed: list[tuple[float, TokenRef, FacetKind]] = field(default_factory=list)
+    #: (taken at, kind, tokens) of every batch a lane took, in order
+    taken: list[tuple[float, FacetKind, tuple[TokenRef, ...]]] = field(default_factory=list)
     upstream_p50_ms: float = 0.0
     upstream_p99_ms: float = 0.0
     universe: int = 0
@@ -116,6 +118,8 @@ async def run_launch(
                             if got >= kinds:
                                 run.all_facets.setdefault(f.token, now)
 
+                for kind, lane in radar.engine.lanes.items():
+                    lane.add_batch_listener(_recorder(run, kind, loop))
                 radar.bus.listen("pool.created", pool)
                 radar.store.writer.add_listener(committed)
                 radar.engine.subscribe(sink, name="bench")
@@ -127,6 +131,15 @@ async def run_launch(
                 with contextlib.suppress(Exception):
                     await task
     return run
+
+
+def _recorder(
+    run: LaunchRun, kind: FacetKind, loop: asyncio.AbstractEventLoop
+) -> Callable[[list[tuple[TokenRef, int]]], None]:
+    def record(batch: list[tuple[TokenRef, int]]) -> None:
+        run.taken.append((loop.time(), kind, tuple(t for t, _ in batch)))
+
+    return record
 
 
 @dataclass(frozen=True, slots=True)

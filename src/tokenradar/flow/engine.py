@@ -43,7 +43,7 @@ import random
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from types import TracebackType
+from types import MappingProxyType, TracebackType
 from typing import Any
 
 from tokenradar.clock import SYSTEM_CLOCK, Clock
@@ -91,6 +91,7 @@ __all__ = [
     "EngineStats",
     "EngineStopped",
     "FacetSink",
+    "Tracked",
     "applies",
 ]
 
@@ -378,6 +379,11 @@ class Engine:
 
     def tracked(self, token: TokenRef) -> Tracked | None:
         return self._tracked.get(token)
+
+    def universe(self) -> Mapping[TokenRef, Tracked]:
+        """Every tracked token, read-only and live: no copy is made, so iterate it
+        without awaiting in between (the health monitor's freshness gauge does)."""
+        return MappingProxyType(self._tracked)
 
     def set_tier(self, token: TokenRef, tier: Tier) -> None:
         """Move a tracked token to another tier; its next refreshes follow the new targets."""

@@ -43,6 +43,7 @@ from tokenradar.domain import Facet, FacetKind, FacetState, TokenRef, error_face
 from tokenradar.errors import PermanentError, RateLimited, UpstreamError
 from tokenradar.flow.breaker import BreakerState, Call, CircuitBreaker
 from tokenradar.flow.due_queue import NORMAL, DueQueue, GroupedDueQueue
+from tokenradar.flow.latency import NO_SAMPLES, LatencyRing, Percentiles
 from tokenradar.flow.limiter import Budget
 from tokenradar.flow.retry import RetryBudget, RetryPolicy, RetryVerdict
 
@@ -132,6 +133,7 @@ class LaneStats:
     full_batches: int  # batches that carried max_batch tokens
     restarts: int = 0  # times the dispatcher died and was restarted
     last_failure: str | None = None  # why it last died
+    latency: Percentiles = NO_SAMPLES  # batch durations, over the last batches
 
 
 @dataclass(slots=True)
@@ -156,6 +158,7 @@ class Lane:
         """``on_died(reason)`` is told each time the dispatcher dies (the engine reports it)."""
         self.spec = spec
         self._on_died = on_died
+        self._batch_listeners: list[Callable[[list[tuple[TokenRef, int]]], None]] = []
         self.budget = budget
         self.clock = clock
         self.breaker = breaker or CircuitBreaker(spec.name, clock=clock)
@@ -184,12 +187,18 @@ class Lane:
         self._tokens: deque[tuple[float, int]] = deque()
         self._n = Counter[str]()
         self._batch_sizes = Counter[int]()
+        self._latency = LatencyRing()
 
     # -- wiring -----------------------------------------------------------------
 
     def bind(self, fetch: FetchBatch) -> None:
         """The provider client's batch method (built with ``gate=lane.gate``)."""
         self._fetch = fetch
+
+    def add_batch_listener(self, listener: Callable[[list[tuple[TokenRef, int]]], None]) -> None:
+        """Be told of every batch as it is taken: ``[(token, priority), ...]``, in the order
+        taken (tracing, and the tests and benches that check who goes first)."""
+        self._batch_listeners.append(listener)
 
     def gate(self, endpoint: str, cost: int = 1) -> AbstractAsyncContextManager[None]:
         """The :class:`~tokenradar.providers.gate.Gate` for this lane's client."""
@@ -413,6 +422,11 @@ class Lane:
             self._in_flight += 1
             for token, priority in taken:
                 self._on_wire[token] = priority
+            for listener in self._batch_listeners:
+                try:
+                    listener(taken)
+                except Exception:  # tracing must never stop a lane
+                    log.exception("%s: a batch listener failed", spec.name)
             task = asyncio.create_task(self._send([t for t, _ in taken], call))  # noqa: RUF006 - kept in _tasks
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
@@ -429,7 +443,7 @@ class Lane:
         self.retry_budget.on_request(self.clock.monotonic())
         try:
             try:
-                facets = list(await self._fetch(tokens))
+                facets = await self._timed_fetch(tokens)
             except UpstreamError as exc:
                 if isinstance(exc, RateLimited | PermanentError):
                     call.ignore()  # the limiter's business, or our request's fault
@@ -451,6 +465,17 @@ class Lane:
             for t in tokens:
                 self._on_wire.pop(t, None)
             self._changed.set()
+
+    async def _timed_fetch(self, tokens: list[TokenRef]) -> list[AnyFacet]:
+        assert self._fetch is not None
+        started = self.clock.monotonic()
+        try:
+            facets = list(await self._fetch(tokens))
+        except Exception:  # a failure took time too (a timeout most of all); a cancel did not
+            self._latency.record(self.clock.monotonic() - started)
+            raise
+        self._latency.record(self.clock.monotonic() - started)
+        return facets
 
     async def _settle(
         self,
@@ -581,4 +606,5 @@ class Lane:
             full_batches=sizes[self.spec.max_batch],
             restarts=self._restarts,
             last_failure=self._last_failure,
+            latency=self._latency.summary(),
         )

@@ -8,11 +8,15 @@
         outcome = await scan.finish()
         view = await radar.token(ref)               # latest score, checks, facets with ages
         print(radar.health().status, radar.stats())
+        report = radar.monitor.snapshot()           # the full health report (/health)
 
 One async context manager opens, in order, the store (schema, writer), the
 engine (lanes, budgets, clients) with the store as its first facet sink, and
-the scorer; it closes them in reverse, so the engine hands what landed to the
-writer before the writer drains. No surface reaches into the engine or the
+the scorer, and the health monitor over them; it closes them in reverse, so
+the engine hands what landed to the writer before the writer drains. (The
+monitor's loop, which probes the event loop and publishes ``health.changed``
+every ``[health] interval``, is run by ``tokenradar serve``; a report can be
+taken at any time.) No surface reaches into the engine or the
 store: what they need is a method here.
 """
 
@@ -33,7 +37,8 @@ from tokenradar.flow.plans import LanePlan
 from tokenradar.flow.quota_lock import hold_quotas
 from tokenradar.providers.gate import Gate
 from tokenradar.scoring.scorer import Scorer
-from tokenradar.service.health import Health, assess
+from tokenradar.service.health import Health
+from tokenradar.service.monitor import HealthMonitor
 from tokenradar.service.scans import RadarScan
 from tokenradar.service.topics import (
     BreakerEvent,
@@ -106,6 +111,7 @@ class Radar:
         self._open_scans: set[RadarScan] = set()
         self._store: Store | None = None
         self._engine: Engine | None = None
+        self._monitor: HealthMonitor | None = None
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -143,6 +149,9 @@ class Radar:
                 )
             stack.callback(self.bus.close)  # after the engine stops: streams end last
             self._engine = await stack.enter_async_context(engine)
+            self._monitor = HealthMonitor(
+                engine, self._store.writer, self.bus, self.settings.health, clock=self.clock
+            )
         except BaseException:
             await stack.aclose()
             raise
@@ -166,6 +175,13 @@ class Radar:
                 raise RadarNotOpen("this Radar was opened with fetching=False")
             raise RadarNotOpen("use `async with Radar(settings) as radar`")
         return self._engine
+
+    @property
+    def monitor(self) -> HealthMonitor:
+        if self._monitor is None:
+            self.engine  # noqa: B018 - raises saying why there is none
+            raise RadarNotOpen("use `async with Radar(settings) as radar`")
+        return self._monitor
 
     @property
     def store(self) -> Store:
@@ -276,7 +292,8 @@ class Radar:
         )
 
     def health(self) -> Health:
-        return assess(self.engine.stats(), self.store.writer, now=self.clock.monotonic())
+        """The status and its reasons now (a fresh :meth:`HealthMonitor.snapshot`)."""
+        return self.monitor.snapshot().health()
 
     def stats(self) -> RadarStats:
         writer = self.store.writer

@@ -16,6 +16,8 @@ given at start (``universe``: the demo world). Every part runs supervised:
   on file change or SIGHUP; an invalid config is rejected with the key named
   (``config.rejected`` event), the old one kept;
 * the **pruner** keeps the discovered universe bounded;
+* the **health monitor** reports every ``[health] interval`` and publishes
+  ``health.changed`` (:mod:`~tokenradar.service.monitor`);
 * under systemd, **sd_notify** READY, WATCHDOG and STOPPING.
 
 Shutdown (``stop`` set): the parts stop, what is dirty is scored once more, the
@@ -159,6 +161,8 @@ class Service:
             parts.spawn("watchdog", self.watchdog.run)
             parts.spawn("reloader", self._reloader)
             parts.spawn("pruner", self._pruner)
+            radar.monitor.watch_parts(parts.stats)
+            parts.spawn("health", radar.monitor.run)
             if settings.service.status_interval > 0:
                 parts.spawn("status", self._status_loop)
             if self.notifier.watchdog_interval:

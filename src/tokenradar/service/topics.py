@@ -15,6 +15,7 @@ topic                       payload                       when
 ``token.tier_changed``      :class:`TierChanged`          its tier moved
 ``token.decision_changed``  :class:`DecisionChanged`      its decision moved
 ``pool.created``            :class:`PoolCreated`          a new pool/token was discovered
+``health.changed``          :class:`HealthChanged`        the overall health status moved
 ==========================  ============================  ==============================
 
 Subscribe with patterns (``lane.*``, ``scan.*``, ``*``) through
@@ -27,12 +28,14 @@ from dataclasses import dataclass
 
 from tokenradar.domain import Decision, Score, Tier, TokenRef
 from tokenradar.flow.breaker import BreakerEvent, BreakerState
+from tokenradar.service.health_report import HealthStatus
 from tokenradar.service.results import ScanStats
 from tokenradar.supervisor import PartEvent
 
 __all__ = [
     "BreakerEvent",
     "DecisionChanged",
+    "HealthChanged",
     "PartEvent",
     "PoolCreated",
     "ScanFinished",
@@ -113,3 +116,12 @@ class PoolCreated:
     signature: str | None = None  # the creating transaction, if known
     symbol: str | None = None
     name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HealthChanged:
+    """Published once per change of the overall status (not on every check)."""
+
+    status: HealthStatus
+    reasons: tuple[str, ...]  # one line per problem; empty when healthy
+    previous: HealthStatus | None = None  # None: the first report

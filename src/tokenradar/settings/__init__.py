@@ -13,7 +13,7 @@ request).
 This package is the bottom layer for configuration: it imports nothing of
 ``flow``, ``scoring``, ``providers`` or ``store``, which all import it. The
 sections live in submodules (``values``, ``providers``, ``tiers``, ``scoring``,
-``budget``, ``alerts``, ``discovery``) and are re-exported here.
+``budget``, ``alerts``, ``discovery``, ``health``) and are re-exported here.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from tokenradar.errors import ConfigError
 from tokenradar.settings.alerts import AlertLevel, AlertsSettings
 from tokenradar.settings.budget import BudgetSettings, SharedQuotaPolicy
 from tokenradar.settings.discovery import DiscoverySettings
+from tokenradar.settings.health import HealthSettings
 from tokenradar.settings.providers import (
     HOLDERS_MAX_BATCH,
     DexScreenerSettings,
@@ -74,6 +75,7 @@ __all__ = [
     "DiscoverySettings",
     "Duration",
     "Flag",
+    "HealthSettings",
     "HttpUrl",
     "JupiterSettings",
     "ProviderSettings",
@@ -171,6 +173,7 @@ class Settings(BaseSettings):
     budget: BudgetSettings = BudgetSettings()
     alerts: AlertsSettings = AlertsSettings()
     discovery: DiscoverySettings = DiscoverySettings()
+    health: HealthSettings = HealthSettings()
 
     @classmethod
     def settings_customise_sources(

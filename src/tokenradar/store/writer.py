@@ -150,6 +150,8 @@ class Writer:
         # the queue: rows, and (last seq, arrival time) per put call
         self._rows: deque[R.Row] = deque()
         self._arrivals: deque[tuple[int, float]] = deque()
+        #: when the oldest row of the batch being committed arrived (None between batches)
+        self._batch_arrived: float | None = None
         self._put_seq = 0  # rows accepted
         self._taken_seq = 0  # rows handed to a transaction
         self._done_seq = 0  # rows committed or rejected
@@ -172,6 +174,17 @@ class Writer:
     def pending(self) -> int:
         """Rows accepted and not yet committed or rejected."""
         return self._put_seq - self._done_seq
+
+    @property
+    def oldest_wait(self) -> float:
+        """Seconds the oldest row not yet committed has waited (0 when none waits)."""
+        if self._batch_arrived is not None:
+            since = self._batch_arrived
+        elif self._arrivals:
+            since = self._arrivals[0][1]
+        else:
+            return 0.0
+        return max(0.0, self._clock.monotonic() - since)
 
     @property
     def failed(self) -> BaseException | None:
@@ -350,10 +363,12 @@ class Writer:
                 n = min(self._batch_size, len(self._rows))
                 batch = [self._rows.popleft() for _ in range(n)]
                 self._taken_seq += n
+                self._batch_arrived = self._arrivals[0][1] if self._arrivals else None
                 while self._arrivals and self._arrivals[0][0] <= self._taken_seq:
                     self._arrivals.popleft()
                 self._space.set()
                 await self._commit(batch, first)
+                self._batch_arrived = None
         except asyncio.CancelledError:
             raise
         except BaseException as exc:

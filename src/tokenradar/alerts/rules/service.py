@@ -44,7 +44,7 @@ class HealthDegradedRule(_HealthRule):
     """
 
     name = "health_degraded"
-    patterns = ("health.degraded",)
+    patterns = ("health.changed",)
     nouns = ("health warning", "health warnings")
     status = HealthStatus.DEGRADED
 
@@ -53,7 +53,7 @@ class HealthCriticalRule(_HealthRule):
     """The health monitor says critical. Key ``health:critical``."""
 
     name = "health_critical"
-    patterns = ("health.critical",)
+    patterns = ("health.changed",)
     nouns = ("health alarm", "health alarms")
     status = HealthStatus.CRITICAL
 
