@@ -102,6 +102,9 @@ async def run_freshness_bench(
                     "storage": {"url": f"sqlite:///{Path(tmp) / 'bench.db'}"},
                     "service": {"watchlist": str(watch), "tier_feedback": False,
                                 "status_interval": 0},
+                    # a measurement: no launches to find, nobody to alert
+                    "alerts": {"enabled": False},
+                    "discovery": {"enabled": False},
                 }
             )  # fmt: skip
             service = Service(settings)
