@@ -9,11 +9,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from tokenradar.clock import SYSTEM_CLOCK, FakeClock
-from tokenradar.domain import Facet, FacetKind, FacetState, TokenRef
+from tokenradar.domain import Facet, FacetKind, FacetState, TokenRef, absent_facet
 from tokenradar.errors import CircuitOpen
 from tokenradar.flow.breaker import BreakerConfig, BreakerEvent
 from tokenradar.flow.engine import Engine
 from tokenradar.flow.lane import LaneState
+from tokenradar.flow.retry import RetryPolicy
 from tokenradar.flow.scan import ResultStatus
 from tokenradar.settings import Rate, Settings
 from tokenradar.supervisor import PartEvent
@@ -164,9 +165,10 @@ async def test_a_request_to_a_lane_whose_circuit_is_open_fails_at_once_with_when
         kinds=[MARKET],
         plans={MARKET: plans.plan(MARKET, max_batch=1, answer=down)},
         budgets={"mem": memory_budget(SYSTEM_CLOCK)},
-        breaker=BreakerConfig(window=5, minimum_calls=3, wait=30, max_wait=60),
+        breaker=BreakerConfig(window=5, minimum_calls=3, wait=0.2, max_wait=60),
     ) as engine:
         first = await asyncio.wait_for(engine.scan(solana_tokens(20)), 10)
+        assert engine.lanes[MARKET].breaker.reopens >= 1
         assert all(r.status is ResultStatus.FAILED for r in first)
         assert any("circuit_open" in r.missing[MARKET] for r in first)
         sent = len(plans.clients[MARKET].calls)
@@ -229,3 +231,33 @@ async def test_facets_of_untracked_tokens_are_evicted_and_tracked_ones_kept() ->
         await clock.run_for(2 * 3600.0)  # past max_age: the sweep evicts the rest
         assert engine.store.tokens == 0
         assert all(r.latest.state is not FacetState.ERROR for r in engine.store)
+
+
+async def test_after_a_first_opening_waiting_requests_wait_for_the_probes_and_land() -> None:
+    # a burst of faults opens the circuit; the upstream is back by the half-open probe,
+    # so the scan's tokens are answered, not failed with "circuit open"
+    plans = MemoryPlans(SYSTEM_CLOCK)
+    calls = 0
+
+    async def flaky(tokens: Sequence[TokenRef]) -> Sequence[Facet[Any]]:
+        nonlocal calls
+        calls += 1
+        if calls <= 3:  # enough to open it (minimum_calls); the probes then succeed
+            from tokenradar.errors import UpstreamUnavailable
+
+            raise UpstreamUnavailable("mem", "503")
+        now = SYSTEM_CLOCK.now()
+        return [absent_facet(t, MARKET, fetched_at=now, source="mem") for t in tokens]
+
+    async with Engine(
+        Settings(),
+        kinds=[MARKET],
+        plans={MARKET: plans.plan(MARKET, max_batch=1, max_in_flight=1, answer=flaky)},
+        budgets={"mem": memory_budget(SYSTEM_CLOCK)},
+        breaker=BreakerConfig(window=5, minimum_calls=3, wait=0.3, max_wait=60),
+        retry=RetryPolicy(max_attempts=5, base=0.01, cap=0.05),
+        retry_ratio=1.0,
+    ) as engine:
+        results = await asyncio.wait_for(engine.scan(solana_tokens(6)), 10)
+        assert engine.lanes[MARKET].breaker.reopens == 0
+    assert [r.missing for r in results if r.status is not ResultStatus.COMPLETE] == []

@@ -162,7 +162,7 @@ async def test_the_radar_publishes_circuit_part_and_scan_events(tmp_path: Path) 
         kinds=[MARKET],
         plans={MARKET: plans.plan(MARKET, max_batch=1, answer=down)},
         budgets={"mem": memory_budget(SYSTEM_CLOCK)},
-        engine_options={"breaker": BreakerConfig(window=5, minimum_calls=3, wait=30)},
+        engine_options={"breaker": BreakerConfig(window=5, minimum_calls=3, wait=0.2)},
     )
     async with radar:
         events = radar.subscribe("*", maxsize=10_000)

@@ -222,6 +222,11 @@ class CircuitBreaker:
             self._transition(BreakerState.HALF_OPEN, "open wait over")
         return self._state
 
+    @property
+    def reopens(self) -> int:
+        """Times it re-opened from half-open since it last closed (probes kept failing)."""
+        return self._reopens
+
     def retry_in(self) -> float:
         """Seconds until a call may be permitted (0 when one may be now)."""
         if self._state is BreakerState.OPEN:

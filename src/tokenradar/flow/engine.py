@@ -26,10 +26,12 @@ How callers use it::
   own bounded, per-token coalescing hand-off and its own delivery task, so a
   slow sink (the writer under backpressure, a stream) never holds a lane's
   in-flight slot: it only sees fewer, newer facets, and drops are counted.
-* A request for a facet whose lane's circuit is open fails at once with
+* A request for a facet whose lane's circuit has re-opened (its half-open probes
+  failed too: the upstream is down, not hiccuping) fails at once with
   :class:`~tokenradar.errors.CircuitOpen` (the reason and when to retry), and so
-  do the requests waiting on a lane when its circuit opens: nothing waits on a
-  lane that sends nothing.
+  do the requests waiting on the lane when it re-opens: nothing waits on a lane
+  that keeps sending nothing. After a first opening (a burst of faults) requests
+  wait for the probes, which usually succeed.
 * The lanes come from :mod:`~tokenradar.flow.plans` (one plan per facet) and
   their budgets from :func:`~tokenradar.flow.budgets.provider_budgets`; both can
   be passed in (a shared budget, another provider, an in-memory fetcher).
@@ -419,7 +421,7 @@ class Engine:
             raise ValueError(f"{kind} does not apply to {token.chain} tokens")
         fut, _ = self._flights.join((token, kind))
         open_for = lane.breaker.retry_in()
-        if open_for > 0:
+        if open_for > 0 and lane.breaker.reopens > 0:
             self._flights.crash((token, kind), CircuitOpen(lane.spec.name, open_for))
             return fut
         lane.submit(token, priority=priority)
@@ -513,7 +515,9 @@ class Engine:
             event.to_state,
             event.reason,
         )
-        if event.to_state is BreakerState.OPEN:
+        if event.to_state is BreakerState.OPEN and event.from_state is BreakerState.HALF_OPEN:
+            # the probes failed too: the upstream is down, not hiccuping; waiting on it
+            # would only hang the caller. A first opening (a burst of faults) lets them wait.
             self._fail_waiting(event.breaker)
         for listener in list(self._breaker_listeners):
             try:
