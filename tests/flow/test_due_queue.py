@@ -88,7 +88,7 @@ def test_memory_stays_proportional_to_live_tokens() -> None:
             q.schedule(i, float(round_ * 1000 - i), NORMAL if round_ % 2 else REQUESTED)
             q.reschedule(i, float(i))
     assert len(q) == 1000
-    assert len(q._heap) <= 4 * 2048
+    assert sum(len(h) for h in q._heaps.values()) <= 4 * 2048
 
 
 def test_rejects_a_nan_due_time() -> None:
@@ -115,3 +115,38 @@ def test_grouped_queue_takes_one_group_at_a_time_most_urgent_first() -> None:
     q.schedule("sol:z", 500.0)
     q.schedule("eth:y", 900.0, REQUESTED)
     assert q.take(1, now=0.0) == ["eth:y"]
+
+
+def test_an_overdue_hot_token_goes_before_any_colder_one_however_overdue() -> None:
+    # a budget that cannot cover every tier keeps the hot one fresh: cold waits
+    from tokenradar.flow.due_queue import COLD, WARM
+
+    q: DueQueue[str] = DueQueue()
+    q.schedule("cold-very-late", 0.0, COLD)
+    q.schedule("warm-late", 50.0, WARM)
+    q.schedule("hot-just-due", 99.0, NORMAL)
+    q.schedule("hot-later", 150.0, NORMAL)
+    q.schedule("asked", 500.0, REQUESTED)
+    assert q.take(3, now=100.0, horizon=0.0) == ["asked", "hot-just-due", "warm-late"]
+    assert q.take(5, now=100.0, horizon=60.0) == ["cold-very-late", "hot-later"]
+    assert q.takeable(5, now=100.0) == 0
+
+
+def test_takeable_counts_what_take_would_return_across_bands() -> None:
+    from tokenradar.flow.due_queue import COLD, WARM
+
+    q: DueQueue[int] = DueQueue()
+    for i in range(30):
+        q.schedule(i, float(i), (NORMAL, WARM, COLD)[i % 3])
+    q.schedule(99, 1e9, REQUESTED)
+    for now, horizon in ((0.0, 0.0), (10.0, 0.0), (10.0, 5.0), (100.0, None)):
+        for n in (1, 5, 100):
+            expected = len(_copy(q).take(n, now, horizon))
+            assert q.takeable(n, now, horizon) == expected
+
+
+def _copy(q: DueQueue[int]) -> DueQueue[int]:
+    c: DueQueue[int] = DueQueue()
+    for key in q:
+        c.schedule(key, q.due_at(key) or 0.0, q.priority_of(key) or 0)
+    return c

@@ -27,19 +27,36 @@ K = TypeVar("K", bound=Hashable)
 
 NEW_POOL = 0  # a pool created seconds ago: its first data matters most
 REQUESTED = 1  # someone is waiting for this token right now (a scan, an API call)
-NORMAL = 2  # routine refresh at the freshness target of the token's tier
+NORMAL = 2  # routine refresh at the freshness target of the token's tier (hot)
+WARM = 3  # routine refresh of a warm token
+COLD = 4  # routine refresh of a cold token
+
+#: the routine bands, hottest first: an overdue token of a hotter band is taken before
+#: any of a colder one, so when a budget cannot cover every tier, hot stays fresh and
+#: cold is what waits (earliest-deadline-first alone would let every tier slip alike)
+BANDS = (NORMAL, WARM, COLD)
+
+Entry = tuple[int, float, int, K]
 
 
 class DueQueue(Generic[K]):
     def __init__(self, on_schedule: Callable[[], None] | None = None) -> None:
-        # heap of (priority, due, seq, key); ``seq`` is unique, so tuple
-        # comparison never reaches ``key`` (which need not be orderable).
-        self._heap: list[tuple[int, float, int, K]] = []
+        # one heap for the prioritised (priority < NORMAL) and one per routine band, of
+        # (priority, due, seq, key); ``seq`` is unique, so tuple comparison never
+        # reaches ``key`` (which need not be orderable).
+        self._heaps: dict[int, list[Entry[K]]] = {b: [] for b in (REQUESTED, *BANDS)}
         # key -> its live entry; a heap entry whose seq differs is dead
         self._live: dict[K, tuple[int, float, int]] = {}
+        self._band_live: dict[int, int] = dict.fromkeys(self._heaps, 0)
         self._seq = itertools.count()
         #: called after every :meth:`schedule`, e.g. to wake the lane that drains this queue
         self.on_schedule = on_schedule
+
+    @staticmethod
+    def _band(priority: int) -> int:
+        if priority < NORMAL:
+            return REQUESTED
+        return priority if priority in BANDS else COLD
 
     def __len__(self) -> int:
         return len(self._live)
@@ -69,10 +86,14 @@ class DueQueue(Generic[K]):
         old = self._live.get(key)
         if old is not None and (old[0], old[1]) <= (priority, due):
             return
+        if old is not None:
+            self._band_live[self._band(old[0])] -= 1
         seq = next(self._seq)
         self._live[key] = (priority, due, seq)
-        heapq.heappush(self._heap, (priority, due, seq, key))
-        self._maybe_compact()
+        band = self._band(priority)
+        self._band_live[band] += 1
+        heapq.heappush(self._heaps[band], (priority, due, seq, key))
+        self._maybe_compact(band)
         if self.on_schedule is not None:
             self.on_schedule()
 
@@ -82,27 +103,49 @@ class DueQueue(Generic[K]):
         self.schedule(key, due, priority)
 
     def remove(self, key: K) -> bool:
-        if self._live.pop(key, None) is None:
+        entry = self._live.pop(key, None)
+        if entry is None:
             return False
-        self._maybe_compact()
+        band = self._band(entry[0])
+        self._band_live[band] -= 1
+        self._maybe_compact(band)
         return True
 
-    def _maybe_compact(self) -> None:
-        # Dead entries are dropped lazily at the head; sweep them all when they
-        # outnumber the live ones, so memory stays O(live).
-        if len(self._heap) > 2048 and len(self._heap) > 2 * len(self._live):
-            self._heap = [e for e in self._heap if self._alive(e)]
-            heapq.heapify(self._heap)
+    def _maybe_compact(self, band: int) -> None:
+        # Dead entries are dropped lazily at the head; sweep a heap when it holds far
+        # more entries than its band has live keys, so memory stays O(live).
+        heap = self._heaps[band]
+        if len(heap) > 2048 and len(heap) > 2 * self._band_live[band]:
+            heap[:] = [e for e in heap if self._alive(e)]
+            heapq.heapify(heap)
 
-    def _alive(self, e: tuple[int, float, int, K]) -> bool:
+    def _alive(self, e: Entry[K]) -> bool:
         live = self._live.get(e[3])
         return live is not None and live[2] == e[2]
 
-    def _head(self) -> tuple[int, float, int, K] | None:
-        heap = self._heap
+    def _head_of(self, heap: list[Entry[K]]) -> Entry[K] | None:
         while heap and not self._alive(heap[0]):
             heapq.heappop(heap)
         return heap[0] if heap else None
+
+    def _head(self, now: float | None = None) -> Entry[K] | None:
+        """The entry :meth:`take` would return first.
+
+        Prioritised entries first; then the hottest band whose head is due by ``now``;
+        then (nothing overdue) the soonest due of any band. With ``now`` None, the
+        soonest due of all (for when to wake up).
+        """
+        urgent = self._head_of(self._heaps[REQUESTED])
+        if urgent is not None:
+            return urgent
+        heads = [h for b in BANDS if (h := self._head_of(self._heaps[b])) is not None]
+        if not heads:
+            return None
+        if now is not None:
+            for h in heads:  # in band order: hottest first
+                if h[1] <= now:
+                    return h
+        return min(heads, key=lambda h: h[1])
 
     def peek(self) -> tuple[int, float] | None:
         """``(priority, due)`` of the token that would be taken first."""
@@ -126,48 +169,57 @@ class DueQueue(Generic[K]):
     def take_with_priority(
         self, n: int, now: float, horizon: float | None = None
     ) -> list[tuple[K, int]]:
-        """Like :meth:`take`, with the priority each token was queued at."""
+        """Like :meth:`take`, with the priority each token was queued at.
+
+        Order: prioritised tokens; then overdue tokens, hottest band first (most
+        overdue first within a band); then the fill, tokens due by ``now + horizon``,
+        soonest first.
+        """
         out: list[tuple[K, int]] = []
         limit = math.inf if horizon is None else now + horizon
         while len(out) < n:
-            head = self._head()
+            head = self._head(now)
             if head is None or (head[0] >= NORMAL and head[1] > limit):
                 break
-            heapq.heappop(self._heap)
+            band = self._band(head[0])
+            heapq.heappop(self._heaps[band])
+            self._band_live[band] -= 1
             del self._live[head[3]]
             out.append((head[3], head[0]))
         return out
 
-    def overdue(self, now: float) -> int:
-        """How many tokens are due by ``now`` (O(n); for stats, not for the hot path)."""
-        return sum(1 for p, due, _ in self._live.values() if p < NORMAL or due <= now)
-
     def takeable(self, n: int, now: float, horizon: float | None = None) -> int:
         """How many tokens :meth:`take` would return now (without taking them).
 
-        O(min(n, live) log live) through the heap's smallest entries; for lanes that
-        pay per token, which must wait for the budget of what they will send.
+        O(n log live): the smallest entries of each heap; for lanes that pay per
+        token, which must wait for the budget of what they will send.
         """
-        if horizon is None:
-            return min(n, len(self._live))
-        limit = now + horizon
+        limit = math.inf if horizon is None else now + horizon
         count = 0
-        # the heap may hold dead entries: look at enough of its head to find n live ones
-        look = n
-        while True:
-            head = heapq.nsmallest(look, self._heap)
-            count = 0
-            for e in head:
-                if not self._alive(e):
-                    continue
-                if e[0] >= NORMAL and e[1] > limit:
-                    return count
-                count += 1
-                if count == n:
-                    return count
-            if len(head) < look:
-                return count
-            look *= 2
+        for band, heap in self._heaps.items():
+            look = n
+            while True:
+                head = heapq.nsmallest(look, heap)
+                found = 0
+                for e in head:
+                    if not self._alive(e):
+                        continue
+                    if band != REQUESTED and e[1] > limit:
+                        break
+                    found += 1
+                    if count + found >= n:
+                        return n
+                else:
+                    if len(head) == look and look < len(heap):
+                        look *= 2
+                        continue
+                count += found
+                break
+        return min(count, n)
+
+    def overdue(self, now: float) -> int:
+        """How many tokens are due by ``now`` (O(n); for stats, not for the hot path)."""
+        return sum(1 for p, due, _ in self._live.values() if p < NORMAL or due <= now)
 
 
 class GroupedDueQueue(Generic[K]):

@@ -60,7 +60,7 @@ from tokenradar.flow.breaker import (
     CircuitBreaker,
 )
 from tokenradar.flow.budgets import provider_budgets
-from tokenradar.flow.due_queue import NEW_POOL, NORMAL, REQUESTED
+from tokenradar.flow.due_queue import COLD, NEW_POOL, NORMAL, REQUESTED, WARM
 from tokenradar.flow.facets import FacetStore
 from tokenradar.flow.handoff import facet_handoff
 from tokenradar.flow.lane import Lane, LaneStats
@@ -142,6 +142,9 @@ class EngineStats:
     facet_tokens: int = 0  # tokens with facets held in memory
     evicted: int = 0  # untracked tokens evicted from the facet store
 
+
+#: the due-queue band of a tier's routine refreshes (hotter bands go first when overdue)
+TIER_BAND = {Tier.HOT: NORMAL, Tier.WARM: WARM, Tier.COLD: COLD}
 
 #: facets a sink's hand-off holds (one per token and kind) before the oldest give way
 SINK_CAPACITY = 100_000
@@ -357,7 +360,7 @@ class Engine:
         Tracking a token again updates its tier, facets and launch time.
         """
         wanted = frozenset(kinds) if kinds is not None else frozenset(self.kinds)
-        priority = NEW_POOL if new_pool else NORMAL
+        priority = NEW_POOL if new_pool else TIER_BAND[tier]
         for token in tokens:
             info = Tracked(tier, frozenset(k for k in wanted if applies(token, k)), launched_at)
             self._tracked[token] = info
@@ -395,8 +398,9 @@ class Engine:
         info = self._tracked[token] = Tracked(tier, info.kinds, info.launched_at)
         for kind in info.kinds:
             lane = self.lanes.get(kind)
-            if lane is not None and lane.queue.priority_of(token) == NORMAL:
-                lane.queue.reschedule(token, self._due(token, kind, info))
+            queued = lane.queue.priority_of(token) if lane is not None else None
+            if lane is not None and queued is not None and queued >= NORMAL:
+                lane.queue.reschedule(token, self._due(token, kind, info), TIER_BAND[tier])
 
     def _due(self, token: TokenRef, kind: FacetKind, info: Tracked) -> float:
         latest = self.store.latest(token, kind)
@@ -547,7 +551,11 @@ class Engine:
             info = self._tracked.get(facet.token)
             lane = self.lanes.get(facet.kind)
             if info is not None and facet.kind in info.kinds and lane is not None:
-                lane.submit(facet.token, due=self._due(facet.token, facet.kind, info))
+                lane.submit(
+                    facet.token,
+                    due=self._due(facet.token, facet.kind, info),
+                    priority=TIER_BAND[info.tier],
+                )
         if not kept:
             return
         for pump in self._pumps:
