@@ -26,12 +26,12 @@ How callers use it::
   own bounded, per-token coalescing hand-off and its own delivery task, so a
   slow sink (the writer under backpressure, a stream) never holds a lane's
   in-flight slot: it only sees fewer, newer facets, and drops are counted.
-* A request for a facet whose lane's circuit has re-opened (its half-open probes
-  failed too: the upstream is down, not hiccuping) fails at once with
-  :class:`~tokenradar.errors.CircuitOpen` (the reason and when to retry), and so
-  do the requests waiting on the lane when it re-opens: nothing waits on a lane
-  that keeps sending nothing. After a first opening (a burst of faults) requests
-  wait for the probes, which usually succeed.
+* A request for a facet whose lane's circuit has re-opened ``give_up_after_reopens``
+  times in a row (its probes kept failing: the upstream is down, not hiccuping)
+  fails at once with :class:`~tokenradar.errors.CircuitOpen` (the reason and when
+  to retry), and so do the requests waiting on the lane when it does: nothing
+  waits on a lane that keeps sending nothing. Before that (a burst of faults, a
+  short outage) requests wait for the probes.
 * The lanes come from :mod:`~tokenradar.flow.plans` (one plan per facet) and
   their budgets from :func:`~tokenradar.flow.budgets.provider_budgets`; both can
   be passed in (a shared budget, another provider, an in-memory fetcher).
@@ -143,6 +143,11 @@ class EngineStats:
     evicted: int = 0  # untracked tokens evicted from the facet store
 
 
+#: a lane's circuit that re-opened this many times in a row (its probes kept failing:
+#: 5 + 10 + 20 s of open waits with the default breaker) fails the requests waiting on it;
+#: a burst of faults or a short outage (the chaos profile's 20 s) is waited out
+GIVE_UP_AFTER_REOPENS = 3
+
 #: the due-queue band of a tier's routine refreshes (hotter bands go first when overdue)
 TIER_BAND = {Tier.HOT: NORMAL, Tier.WARM: WARM, Tier.COLD: COLD}
 
@@ -213,6 +218,7 @@ class Engine:
         budgets: Mapping[str, Budget] | None = None,
         store: FacetStore | None = None,
         sink_capacity: int = SINK_CAPACITY,
+        give_up_after_reopens: int = GIVE_UP_AFTER_REOPENS,
     ) -> None:
         """``plans`` (default :func:`default_plans`) say which lanes exist; ``budgets``
         (default :func:`provider_budgets`) map each plan's ``spec.source`` to its budget."""
@@ -235,6 +241,7 @@ class Engine:
             raise ValueError(f"no budget for provider(s) {', '.join(missing)}")
         self.lanes: dict[FacetKind, Lane] = {}
         self._sink_capacity = sink_capacity
+        self.give_up_after_reopens = give_up_after_reopens
         self._pumps: list[_SinkPump] = []
         self.supervisor = Supervisor(clock=clock, on_event=self._part_event)
         self._part_listeners: list[Callable[[PartEvent], None]] = []
@@ -425,7 +432,7 @@ class Engine:
             raise ValueError(f"{kind} does not apply to {token.chain} tokens")
         fut, _ = self._flights.join((token, kind))
         open_for = lane.breaker.retry_in()
-        if open_for > 0 and lane.breaker.reopens > 0:
+        if open_for > 0 and lane.breaker.reopens >= self.give_up_after_reopens:
             self._flights.crash((token, kind), CircuitOpen(lane.spec.name, open_for))
             return fut
         lane.submit(token, priority=priority)
@@ -519,15 +526,20 @@ class Engine:
             event.to_state,
             event.reason,
         )
-        if event.to_state is BreakerState.OPEN and event.from_state is BreakerState.HALF_OPEN:
-            # the probes failed too: the upstream is down, not hiccuping; waiting on it
-            # would only hang the caller. A first opening (a burst of faults) lets them wait.
+        if event.to_state is BreakerState.OPEN and self._given_up(event.breaker):
+            # its probes kept failing: the upstream is down, not hiccuping; waiting on it
+            # would only hang the caller. Earlier openings (a burst of faults, a short
+            # outage) let them wait for the probes.
             self._fail_waiting(event.breaker)
         for listener in list(self._breaker_listeners):
             try:
                 listener(event)
             except Exception:  # alerts and metrics listen here; they must not break a lane
                 log.exception("breaker listener %r failed on %s", listener, event)
+
+    def _given_up(self, lane_name: str) -> bool:
+        lane = next((ln for ln in self.lanes.values() if ln.spec.name == lane_name), None)
+        return lane is not None and lane.breaker.reopens >= self.give_up_after_reopens
 
     def _fail_waiting(self, lane_name: str) -> None:
         """The circuit of ``lane_name`` opened: whoever waits on it is told now."""
