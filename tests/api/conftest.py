@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import hashlib
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,10 +16,10 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from flow.memory import MemoryPlans, memory_budget, solana_tokens
+from flow.memory import MemoryPlans, absent_facet, memory_budget, solana_tokens
 from tokenradar.api import create_app
 from tokenradar.clock import SYSTEM_CLOCK
-from tokenradar.domain import FacetKind, TokenRef
+from tokenradar.domain import Facet, FacetKind, TokenRef
 from tokenradar.service.serve import Service
 from tokenradar.settings import Settings
 
@@ -55,12 +55,23 @@ def api_settings(tmp_path: Path, **api: Any) -> Settings:
     )
 
 
-def memory_service(settings: Settings, universe: list[TokenRef]) -> Service:
+def memory_service(
+    settings: Settings, universe: list[TokenRef], hold: asyncio.Event | None = None
+) -> Service:
+    """``hold``: mint fetches wait until it is set (a scan that keeps running)."""
     plans = MemoryPlans(SYSTEM_CLOCK)
+
+    async def held(tokens: Sequence[TokenRef]) -> Sequence[Facet[Any]]:
+        assert hold is not None
+        await hold.wait()
+        now = SYSTEM_CLOCK.now()
+        return [absent_facet(t, MINT, fetched_at=now, source="mem") for t in tokens]
+
+    mint = plans.plan(MINT, max_batch=100, answer=held if hold is not None else None)
     return Service(
         settings,
         kinds=[MARKET, MINT],
-        plans={MARKET: plans.plan(MARKET), MINT: plans.plan(MINT, max_batch=100)},
+        plans={MARKET: plans.plan(MARKET), MINT: mint},
         budgets={"mem": memory_budget(SYSTEM_CLOCK)},
         universe=universe,
     )
@@ -84,9 +95,11 @@ class Running:
 
 
 @contextlib.asynccontextmanager
-async def running_api(settings: Settings, n_tokens: int = 20) -> AsyncIterator[Running]:
+async def running_api(
+    settings: Settings, n_tokens: int = 20, hold: asyncio.Event | None = None
+) -> AsyncIterator[Running]:
     tokens = solana_tokens(n_tokens)
-    service = memory_service(settings, tokens)
+    service = memory_service(settings, tokens, hold)
     app = create_app(service, settings)
     stop = asyncio.Event()
     task = asyncio.create_task(service.run(stop))
@@ -96,6 +109,8 @@ async def running_api(settings: Settings, n_tokens: int = 20) -> AsyncIterator[R
         async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
             yield Running(service, app, client, tokens)
     finally:
+        if hold is not None:
+            hold.set()
         app.state.tokenradar.closing.set()
         await app.state.tokenradar.scans.close()
         stop.set()

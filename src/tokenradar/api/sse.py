@@ -24,6 +24,8 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from starlette.responses import Response
+
 from tokenradar.events import AnyEvent, Subscription
 from tokenradar.events.subscription import LOST, SubscriptionLost
 
@@ -95,7 +97,7 @@ async def event_stream(
 LOST_GRACE_S = 0.5
 
 
-class SSEResponse:
+class SSEResponse(Response):
     """An ASGI response sending ``body`` as ``text/event-stream``.
 
     Ends when the body ends, the client disconnects, or the subscription is lost
@@ -110,10 +112,12 @@ class SSEResponse:
         counters: StreamCounters,
         headers: dict[str, str] | None = None,
     ) -> None:
-        self.body = body
+        self.status_code = 200
+        self.background = None
+        self.stream = body
         self.sub = sub
         self.counters = counters
-        self.headers = {
+        self.sse_headers = {
             "content-type": "text/event-stream; charset=utf-8",
             "cache-control": "no-store",
             "x-accel-buffering": "no",
@@ -128,7 +132,7 @@ class SSEResponse:
                 {
                     "type": "http.response.start",
                     "status": 200,
-                    "headers": [(k.encode(), v.encode()) for k, v in self.headers.items()],
+                    "headers": [(k.encode(), v.encode()) for k, v in self.sse_headers.items()],
                 }
             )
             pump = asyncio.create_task(self._pump(send))
@@ -150,10 +154,10 @@ class SSEResponse:
             self.sub.close()
             self.counters.clients -= 1
             with contextlib.suppress(Exception):
-                await self.body.aclose()  # type: ignore[attr-defined]
+                await self.stream.aclose()  # type: ignore[attr-defined]
 
     async def _pump(self, send: Any) -> None:
-        async for chunk in self.body:
+        async for chunk in self.stream:
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
 
     async def _lost(self) -> None:

@@ -89,7 +89,7 @@ async def start_scan(
 @router.get(
     "/{scan_id}",
     response_model=ScanView,
-    responses=responses(401, 403, 404, 429, 503),
+    responses=responses(401, 403, 404, 422, 429, 503),
     summary="A scan's status, counts, errors and timings",
 )
 async def get_scan(
@@ -105,7 +105,7 @@ async def get_scan(
 @router.get(
     "/{scan_id}/events",
     response_class=Response,
-    responses={**SSE_DOC, **responses(401, 403, 404, 429, 503)},
+    responses={**SSE_DOC, **responses(401, 403, 404, 422, 429, 503)},
     summary="Server-sent progress of a scan",
 )
 async def scan_events(request: Request, scan_id: str, _: Annotated[Caller, Depends(reader)]) -> Any:
