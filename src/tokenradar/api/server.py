@@ -22,7 +22,7 @@ from fastapi import FastAPI
 from tokenradar.errors import TokenradarError
 
 #: in-flight requests get this long to finish at shutdown
-GRACEFUL_S = 5.0
+GRACEFUL_S = 5
 
 
 class ApiStartFailed(TokenradarError):
