@@ -226,16 +226,24 @@ async def test_discovered_tokens_are_tracked_hot_and_dropped_after_their_ttl(
         assert service.universe().discovered == 0
 
 
-def test_sigterm_stops_serve_gracefully_with_everything_flushed(tmp_path: Path) -> None:
+def test_sigterm_stops_serve_and_its_api_gracefully_with_everything_flushed(
+    tmp_path: Path,
+) -> None:
+    import json
     import os
     import signal
     import sqlite3
     import subprocess
     import sys
     import time
+    import urllib.request
 
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tokenradar.cli", "serve", "--demo", "--demo-tokens", "60"],
+        [sys.executable, "-m", "tokenradar.cli", "serve", "--demo", "--demo-tokens", "60",
+         "--port", str(port)],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env={**os.environ, "TOKENRADAR_SERVICE__STATUS_INTERVAL": "0"},
     )  # fmt: skip
@@ -246,6 +254,11 @@ def test_sigterm_stops_serve_gracefully_with_everything_flushed(tmp_path: Path) 
             break
         assert time.monotonic() < deadline, "serve did not start"
     time.sleep(5.0)  # some scores land
+    base = f"http://127.0.0.1:{port}"
+    with urllib.request.urlopen(f"{base}/health/live", timeout=5) as resp:
+        assert json.load(resp) == {"status": "up"}
+    with urllib.request.urlopen(f"{base}/api/v1/tokens?limit=5", timeout=5) as resp:
+        assert len(json.load(resp)["items"]) == 5  # the API serves the running service's scores
     proc.send_signal(signal.SIGTERM)
     started = time.monotonic()
     rest, _ = proc.communicate(timeout=60)

@@ -1,5 +1,8 @@
 """``tokenradar serve``: keep every watched and discovered token's score fresh, 24/7.
 
+The HTTP API (``--host``/``--port``, docs/api.md) runs in the same event loop,
+a uvicorn server beside the service; one stops the other.
+
 SIGTERM and SIGINT stop it gracefully (in-flight batches finish, the writer
 flushes, exit 0 within ``[service] shutdown_grace``); SIGHUP reloads the config
 file and the watchlist now (they are also reloaded when they change).
@@ -16,6 +19,8 @@ from typing import Annotated
 
 import typer
 
+from tokenradar.api import create_app
+from tokenradar.api.server import ApiStartFailed, run_api
 from tokenradar.cli import app, err_console
 from tokenradar.cli.scan import demo_settings
 from tokenradar.service.serve import Service
@@ -40,15 +45,33 @@ def serve(
     demo_tokens: Annotated[
         int, typer.Option(help="Tokens in the demo world.", min=10, max=100_000)
     ] = DEMO_TOKENS,
+    host: Annotated[str, typer.Option(help="Address the HTTP API listens on.")] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option(help="Port of the HTTP API (0: no API).", min=0, max=65535)
+    ] = 8000,
 ) -> None:
     """Run continuously: refresh, score, persist and publish every tracked token."""
     settings = load_settings(config)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)  # migrations say enough when they fail
-    asyncio.run(_serve(settings, config, demo=demo, demo_tokens=demo_tokens))
+    try:
+        asyncio.run(
+            _serve(settings, config, demo=demo, demo_tokens=demo_tokens, host=host, port=port)
+        )
+    except ApiStartFailed as exc:
+        err_console.print(f"error: {exc}", highlight=False)
+        raise typer.Exit(1) from None
 
 
-async def _serve(settings: Settings, config: Path | None, *, demo: bool, demo_tokens: int) -> None:
+async def _serve(
+    settings: Settings,
+    config: Path | None,
+    *,
+    demo: bool,
+    demo_tokens: int,
+    host: str = "127.0.0.1",
+    port: int = 0,
+) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     async with contextlib.AsyncExitStack() as stack:
@@ -72,9 +95,18 @@ async def _serve(settings: Settings, config: Path | None, *, demo: bool, demo_to
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         loop.add_signal_handler(signal.SIGHUP, service.request_reload)
+        api: asyncio.Task[None] | None = None
+        if port:
+            api = asyncio.create_task(run_api(create_app(service, settings), host, port, stop))
+            # the API dying (a taken port) stops the service too: they run as one
+            api.add_done_callback(lambda _: stop.set())
         try:
             await service.run(stop)
+            if api is not None:
+                await api  # raises ApiStartFailed if that is why we stopped
         finally:
+            if api is not None and not api.done():
+                api.cancel()
             for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                 with contextlib.suppress(NotImplementedError, RuntimeError):
                     loop.remove_signal_handler(sig)

@@ -99,6 +99,7 @@ class Subscription:
         self._on_end = on_end
         self._queue: deque[AnyEvent] = deque()
         self._ready = asyncio.Event()
+        self._ended = asyncio.Event()
         self.delivered = 0  # events handed to the consumer
         self.dropped = 0  # events lost to the overflow policy
         self.last_id = 0  # id of the last event delivered: where to resume from
@@ -127,7 +128,18 @@ class Subscription:
             return
         self.reason, self.detail = reason, detail
         self._ready.set()
+        self._ended.set()
         self._on_end(self)
+
+    async def ended(self) -> CloseReason:
+        """Wait until the subscription ends (whatever is still queued); returns why.
+
+        A consumer blocked elsewhere (an SSE response waiting on a full socket)
+        learns here that the bus gave up on it.
+        """
+        await self._ended.wait()
+        assert self.reason is not None
+        return self.reason
 
     def offer(self, event: AnyEvent) -> None:
         """Called by the bus inside ``publish``: filter, then queue or overflow."""

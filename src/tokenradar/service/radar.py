@@ -29,8 +29,8 @@ from types import TracebackType
 from typing import Any
 
 from tokenradar.clock import SYSTEM_CLOCK, Clock
-from tokenradar.domain import Facet, FacetKind, Score, Tier, TokenRef
-from tokenradar.events import EventBus, EventFilter, OverflowPolicy, Subscription
+from tokenradar.domain import Decision, Facet, FacetKind, Score, Tier, TokenRef
+from tokenradar.events import EventBus, EventFilter, OverflowPolicy, Replay, Subscription
 from tokenradar.flow.engine import Engine, EngineStats
 from tokenradar.flow.limiter import Budget
 from tokenradar.flow.plans import LanePlan
@@ -49,6 +49,7 @@ from tokenradar.service.topics import (
 )
 from tokenradar.settings import Settings
 from tokenradar.store import HistoryPoint, Store, open_store
+from tokenradar.store.queries import RankedScore
 from tokenradar.store.recorder import ScanRecorder
 from tokenradar.store.writer import WriterStats
 
@@ -245,6 +246,19 @@ class Radar:
         scores = await self.store.scores_for([ref])
         if self._engine is None:
             return TokenView(ref, scores.get(ref), (), False, None)
+        tracked = self._engine.tracked(ref)
+        return TokenView(
+            ref,
+            scores.get(ref),
+            self.facet_ages(ref),
+            tracked is not None,
+            tracked.tier if tracked is not None else None,
+        )
+
+    def facet_ages(self, ref: TokenRef) -> tuple[FacetAge, ...]:
+        """The facets of ``ref`` held in memory now, with their ages (none without lanes)."""
+        if self._engine is None:
+            return ()
         now = self.clock.now()
         ages = []
         for kind in self.kinds:
@@ -260,14 +274,35 @@ class Radar:
                     f.error.message if f.error is not None else None,
                 )
             )
-        tracked = self._engine.tracked(ref)
-        return TokenView(
-            ref,
-            scores.get(ref),
-            tuple(ages),
-            tracked is not None,
-            tracked.tier if tracked is not None else None,
-        )
+        return tuple(ages)
+
+    async def ranked(
+        self,
+        *,
+        limit: int = 100,
+        offset: int = 0,
+        tier: Tier | None = None,
+        decision: Decision | None = None,
+        min_score: float | None = None,
+        min_confidence: float | None = None,
+        chain: str | None = None,
+    ) -> list[RankedScore]:
+        """Latest stored scores, best first (unknown scores last), filtered."""
+        return await self.store.ranked_scores(
+            limit=limit, offset=offset, tier=tier, decision=decision, min_score=min_score,
+            min_confidence=min_confidence, chain=chain,
+        )  # fmt: skip
+
+    def tier_counts(self) -> dict[Tier, int]:
+        """Tracked tokens per tier now (every tier present, zero when empty)."""
+        counts = dict.fromkeys(Tier, 0)
+        for info in self.engine.universe().values():
+            counts[info.tier] += 1
+        return counts
+
+    def replay(self, pattern: str, since_id: int) -> Replay:
+        """Buffered events after ``since_id`` (an SSE ``Last-Event-ID``) matching ``pattern``."""
+        return self.bus.replay(pattern, since_id)
 
     async def history(self, ref: TokenRef, *, limit: int = 100) -> list[HistoryPoint]:
         return await self.store.score_history(ref, limit=limit)

@@ -279,6 +279,26 @@ class Service:
         if added or len(old) != len(entries):
             log.info("watchlist: %d tokens (%d added)", len(entries), len(added))
 
+    def watchlist(self) -> dict[TokenRef, Tier]:
+        """The watchlist in force (what the file said when it was last applied)."""
+        return dict(self._watch)
+
+    def watch_add(
+        self, tokens: Sequence[TokenRef], tier: Tier | None = None
+    ) -> dict[TokenRef, Tier]:
+        """Add ``tokens`` to the watchlist file and apply it now; returns the file's entries."""
+        entries = wl.add(self.settings.service.watchlist, tokens, tier)
+        self.request_reload()
+        return entries
+
+    def watch_remove(
+        self, tokens: Sequence[TokenRef]
+    ) -> tuple[dict[TokenRef, Tier], list[TokenRef]]:
+        """Remove ``tokens`` from the file and apply it now; also returns those not on it."""
+        entries, missing = wl.remove(self.settings.service.watchlist, tokens)
+        self.request_reload()
+        return entries, missing
+
     def universe(self) -> UniverseStats:
         tracked = self.radar.engine.stats().tracked if self.radar is not None else 0
         return UniverseStats(len(self._watch), len(self._discovered), len(self._given), tracked)

@@ -13,7 +13,7 @@ request).
 This package is the bottom layer for configuration: it imports nothing of
 ``flow``, ``scoring``, ``providers`` or ``store``, which all import it. The
 sections live in submodules (``values``, ``providers``, ``tiers``, ``scoring``,
-``budget``, ``alerts``, ``discovery``, ``health``) and are re-exported here.
+``budget``, ``alerts``, ``discovery``, ``health``, ``api``) and are re-exported here.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from tokenradar.errors import ConfigError
 from tokenradar.settings.alerts import AlertLevel, AlertsSettings
+from tokenradar.settings.api import ApiKeySetting, ApiRole, ApiSettings
 from tokenradar.settings.budget import BudgetSettings, SharedQuotaPolicy
 from tokenradar.settings.discovery import DiscoverySettings
 from tokenradar.settings.health import HealthSettings
@@ -69,6 +70,9 @@ __all__ = [
     "RATE_FORM",
     "AlertLevel",
     "AlertsSettings",
+    "ApiKeySetting",
+    "ApiRole",
+    "ApiSettings",
     "BudgetSettings",
     "CacheSettings",
     "DexScreenerSettings",
@@ -174,6 +178,7 @@ class Settings(BaseSettings):
     alerts: AlertsSettings = AlertsSettings()
     discovery: DiscoverySettings = DiscoverySettings()
     health: HealthSettings = HealthSettings()
+    api: ApiSettings = ApiSettings()
 
     @classmethod
     def settings_customise_sources(

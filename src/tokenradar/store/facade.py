@@ -85,6 +85,7 @@ class Store:
         decision: Decision | None = None,
         min_score: float | None = None,
         chain: str | None = None,
+        min_confidence: float | None = None,
     ) -> list[queries.RankedScore]:
         return await self.read(
             lambda c: queries.ranked_scores(
@@ -95,6 +96,7 @@ class Store:
                 decision=decision,
                 min_score=min_score,
                 chain=chain,
+                min_confidence=min_confidence,
             )
         )
 

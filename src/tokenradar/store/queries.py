@@ -149,6 +149,7 @@ async def ranked_scores(
     decision: Decision | None = None,
     min_score: float | None = None,
     chain: str | None = None,
+    min_confidence: float | None = None,
 ) -> list[RankedScore]:
     """Latest scores, best first (unknown scores last), filtered."""
     q = _ranked_query()
@@ -160,6 +161,8 @@ async def ranked_scores(
         q = q.where(latest_scores.c.score >= min_score)
     if chain is not None:
         q = q.where(tokens.c.chain == chain)
+    if min_confidence is not None:
+        q = q.where(latest_scores.c.confidence >= min_confidence)
     q = q.order_by(
         latest_scores.c.score.is_(None),
         latest_scores.c.score.desc(),
