@@ -72,3 +72,20 @@ def test_a_partial_facet_table_keeps_the_other_defaults() -> None:
     assert tiers.error_retry == 5
     with pytest.raises(ValidationError, match="hot <= warm <= cold"):
         TiersSettings.model_validate({"market": {"hot": "5m"}})
+
+
+def test_a_refresh_is_due_early_by_the_lead_but_never_more_than_a_fifth_of_the_target() -> None:
+    from tokenradar.domain import FacetKind, Tier, TokenRef, absent_facet
+    from tokenradar.flow.config import TiersSettings
+    from tokenradar.flow.tiers import next_due
+
+    tiers = TiersSettings()
+    f = absent_facet(
+        TokenRef.parse("So11111111111111111111111111111111111111112"),
+        FacetKind.PRICE,
+        fetched_at=1000.0,
+        source="t",
+    )
+    assert next_due(tiers, f, Tier.HOT) == 1015.0
+    assert next_due(tiers, f, Tier.HOT, lead=2.5) == 1012.5  # one Jupiter request + RTT
+    assert next_due(tiers, f, Tier.HOT, lead=60.0) == 1012.0  # capped at target / 5

@@ -159,6 +159,18 @@ SINK_BATCH = 2_000
 SWEEP_INTERVAL = 60.0
 
 
+#: the round trip a refresh allows for, on top of its lane's request spacing
+LEAD_ROUND_TRIP = 0.5
+
+
+def _lead(plan: LanePlan) -> float:
+    """Seconds a lane may take to get to a due token: one request interval of its
+    provider's rate (unknown: 1 s) and a round trip."""
+    rate = plan.settings.rate
+    interval = rate.period / rate.count if rate is not None else 1.0
+    return interval + LEAD_ROUND_TRIP
+
+
 class _SinkPump:
     """One sink's hand-off and the loop that feeds it."""
 
@@ -242,6 +254,8 @@ class Engine:
         self.lanes: dict[FacetKind, Lane] = {}
         self._sink_capacity = sink_capacity
         self.give_up_after_reopens = give_up_after_reopens
+        #: per facet, how long before its target a refresh is due (see :func:`next_due`)
+        self._leads = {kind: _lead(plan) for kind, plan in self.plans.items()}
         self._pumps: list[_SinkPump] = []
         self.supervisor = Supervisor(clock=clock, on_event=self._part_event)
         self._part_listeners: list[Callable[[PartEvent], None]] = []
@@ -413,7 +427,13 @@ class Engine:
         latest = self.store.latest(token, kind)
         if latest is None:
             return self.clock.now()
-        return next_due(self.settings.tiers, latest, info.tier, launched_at=info.launched_at)
+        return next_due(
+            self.settings.tiers,
+            latest,
+            info.tier,
+            launched_at=info.launched_at,
+            lead=self._leads.get(kind, 0.0),
+        )
 
     def request(
         self, token: TokenRef, kind: FacetKind, *, priority: int = REQUESTED

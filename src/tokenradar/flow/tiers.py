@@ -40,16 +40,20 @@ def next_due(
     tier: Tier,
     *,
     launched_at: float | None = None,
+    lead: float = 0.0,
 ) -> float:
     """Epoch seconds at which ``facet`` should be fetched again.
 
     An error facet (retries for this refresh spent) comes back after
     ``error_retry`` rather than a full target, so an outage does not leave a
-    cold token unknown for hours.
+    cold token unknown for hours. ``lead`` (seconds, at most a fifth of the
+    target) makes it due that much early: the time a lane takes to get to it
+    (its budget's spacing plus a round trip), so the new value lands *within*
+    the target instead of just after it.
     """
     target = freshness_target(
         tiers, facet.kind, tier, launched_at=launched_at, now=facet.fetched_at
     )
     if facet.state is FacetState.ERROR:
         target = min(target, tiers.error_retry)
-    return facet.fetched_at + target
+    return facet.fetched_at + target - min(lead, target / 5)
