@@ -40,5 +40,6 @@ class ServiceSettings(Section):
     #: a discovered (not watched) token is dropped from the universe after this long
     #: unless it is hot, so a service that discovers launches forever stays bounded
     discovered_ttl: Duration = 86_400.0
-    #: at most this many discovered tokens are tracked; the oldest go first
-    max_discovered: int = Field(default=50_000, ge=0, le=1_000_000)
+    #: at most this many discovered tokens are tracked; the oldest go first (each costs
+    #: tens of KB today, facets and history state included: this bounds the memory)
+    max_discovered: int = Field(default=10_000, ge=0, le=1_000_000)
