@@ -79,16 +79,21 @@ async def _serve(
         if demo:
             sim = await stack.enter_async_context(
                 run_simulator(
-                    SimConfig(tokens=demo_tokens, profile="public", launch_rate=DEMO_LAUNCH_RATE)
+                    SimConfig.of_size(demo_tokens, profile="public", launch_rate=DEMO_LAUNCH_RATE)
                 )
             )
             settings = demo_settings(settings, sim)
-            universe = list(sim.world.tokens)
+            universe = list(sim.world.initial_tokens)
             err_console.print(
                 f"demo: simulated market at {sim.base_url} with {len(universe)} tokens and a "
-                f"launch every {1 / DEMO_LAUNCH_RATE:g}s; scores go to {settings.storage.url}; "
-                "try `tokenradar history CHAIN:ADDRESS` or `tokenradar scans` meanwhile; "
-                "Ctrl-C stops it",
+                f"launch every {1 / DEMO_LAUNCH_RATE:g}s; scores go to {settings.storage.url}"
+                + (
+                    f"; the API is at http://{host}:{port}/api/v1/tokens, health at "
+                    f"http://{host}:{port}/health"
+                    if port
+                    else ""
+                )
+                + "; Ctrl-C stops it",
                 highlight=False,
             )
         service = Service(settings, config_path=config, universe=universe)
