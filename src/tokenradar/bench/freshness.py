@@ -30,6 +30,7 @@ from tokenradar.service import watchlist as wl
 from tokenradar.service.serve import Service
 from tokenradar.settings import Settings
 from tokenradar.simulator import SimConfig, run_simulator
+from tokenradar.simulator.pointing import pointed_at
 
 #: tokens/s each facet's public budget allows (DESIGN.md: rate x batch)
 PHYSICAL_TOKENS_PER_S = {
@@ -93,20 +94,18 @@ async def run_freshness_bench(
             wl.save(watch, tiers)
             settings = Settings.model_validate(
                 {
-                    "providers": {
-                        "dexscreener": {"base_url": sim.dexscreener_url},
-                        "solana_rpc": {"url": sim.rpc_url, "ws_url": sim.ws_url},
-                        "rugcheck": {"base_url": sim.rugcheck_url},
-                        "jupiter": {"base_url": sim.jupiter_url},
-                    },
                     "storage": {"url": f"sqlite:///{Path(tmp) / 'bench.db'}"},
-                    "service": {"watchlist": str(watch), "tier_feedback": False,
-                                "status_interval": 0},
+                    "service": {
+                        "watchlist": str(watch),
+                        "tier_feedback": False,
+                        "status_interval": 0,
+                    },
                     # a measurement: no launches to find, nobody to alert
                     "alerts": {"enabled": False},
                     "discovery": {"enabled": False},
                 }
-            )  # fmt: skip
+            )
+            settings = pointed_at(settings, sim)
             service = Service(settings)
             stop = asyncio.Event()
             task = asyncio.create_task(service.run(stop))

@@ -36,6 +36,7 @@ from tokenradar.service.serve import Service
 from tokenradar.service.topics import PoolCreated
 from tokenradar.settings import Settings
 from tokenradar.simulator import SimConfig, run_simulator
+from tokenradar.simulator.pointing import pointed_at
 from tokenradar.store import CommittedBatch
 
 
@@ -75,12 +76,6 @@ async def run_launch(
             run.universe = len(universe)
             settings = Settings.model_validate(
                 {
-                    "providers": {
-                        "dexscreener": {"base_url": sim.dexscreener_url},
-                        "solana_rpc": {"url": sim.rpc_url, "ws_url": sim.ws_url},
-                        "rugcheck": {"base_url": sim.rugcheck_url},
-                        "jupiter": {"base_url": sim.jupiter_url},
-                    },
                     "storage": {"url": f"sqlite:///{Path(tmp) / 'launch.db'}"},
                     "service": {"watchlist": str(Path(tmp) / "w.txt"), "status_interval": 0},
                     "alerts": {"enabled": False},
@@ -88,6 +83,7 @@ async def run_launch(
                     "discovery": {"profiles": False, "boosts": False},
                 }
             )
+            settings = pointed_at(settings, sim)
             service = Service(settings, universe=universe)
             stop = asyncio.Event()
             task = asyncio.create_task(service.run(stop))

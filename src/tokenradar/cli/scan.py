@@ -40,6 +40,7 @@ from tokenradar.service import Radar, RadarScan, ScanOutcome
 from tokenradar.service.results import EndpointCount, ScanStats, SimulatorSummary
 from tokenradar.settings import Settings, load_settings
 from tokenradar.simulator import SimConfig, SimulatedMarket, run_simulator
+from tokenradar.simulator.pointing import pointed_at
 
 ALL_FACETS = ",".join(k.value for k in FacetKind)
 
@@ -81,20 +82,8 @@ def read_tokens(
     return tokens
 
 
-def demo_settings(settings: Settings, sim: SimulatedMarket) -> Settings:
-    """``settings`` with every provider pointed at the in-process simulated market."""
-    p = settings.providers
-    providers = p.model_copy(
-        update={
-            "dexscreener": p.dexscreener.model_copy(update={"base_url": sim.dexscreener_url}),
-            "solana_rpc": p.solana_rpc.model_copy(
-                update={"url": sim.rpc_url, "ws_url": sim.ws_url}
-            ),
-            "rugcheck": p.rugcheck.model_copy(update={"base_url": sim.rugcheck_url}),
-            "jupiter": p.jupiter.model_copy(update={"base_url": sim.jupiter_url}),
-        }
-    )
-    return settings.model_copy(update={"providers": providers})
+#: ``settings`` with every provider pointed at the in-process simulated market
+demo_settings = pointed_at
 
 
 @contextlib.asynccontextmanager
