@@ -15,11 +15,10 @@ in DESIGN.md::
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict
 
-from tokenradar.domain import CheckResult, CheckValue, Score, TokenRef
+from tokenradar.domain import CheckResult, CheckValue, Score
 from tokenradar.flow.scan import NOT_APPLICABLE, FacetOutcome, TokenResult
 
 
@@ -192,9 +191,3 @@ def result_view(result: TokenResult, score: Score, now: float) -> TokenResultVie
         confidence=s.confidence,
         checks=s.checks,
     )
-
-
-def result_views(
-    results: Sequence[TokenResult], scores: Mapping[TokenRef, Score], now: float
-) -> list[TokenResultView]:
-    return [result_view(r, scores[r.token], now) for r in results]

@@ -133,7 +133,7 @@ class Service:
                 engine, radar.store, radar.bus, lambda: self._scorer, clock=self.clock,
                 max_delay=settings.service.score_delay,
                 batch_max=settings.service.score_batch_max,
-                floor=self._floor, watched=self._watch.__contains__,
+                floor=self._floor, watched=self._is_watched,
                 tier_feedback=settings.service.tier_feedback,
             )  # fmt: skip
             engine.subscribe(scoring.sink, name="scorer")
@@ -193,6 +193,9 @@ class Service:
             self.radar.bus.publish(part_topic(event), event)
 
     # -- the universe --------------------------------------------------------
+
+    def _is_watched(self, token: TokenRef) -> bool:
+        return token in self._watch  # read at call time: a reload replaces the dict
 
     def _floor(self, token: TokenRef) -> Tier | None:
         floor = self._watch.get(token)
@@ -263,8 +266,6 @@ class Service:
         engine = self.radar.engine
         old = self._watch
         self._watch = entries
-        if self.scoring is not None:
-            self.scoring._watched = self._watch.__contains__
         added = [t for t in entries if t not in old]
         for tier in Tier:
             group = [t for t in added if entries[t] is tier]
