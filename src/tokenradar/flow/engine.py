@@ -42,7 +42,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType, TracebackType
@@ -62,7 +62,6 @@ from tokenradar.flow.breaker import (
 from tokenradar.flow.budgets import provider_budgets
 from tokenradar.flow.due_queue import COLD, NEW_POOL, NORMAL, REQUESTED, WARM
 from tokenradar.flow.facets import FacetStore
-from tokenradar.flow.handoff import facet_handoff
 from tokenradar.flow.lane import Lane, LaneStats
 from tokenradar.flow.limiter import Budget, NodeStats
 from tokenradar.flow.plans import Closable, LanePlan, default_plans
@@ -75,6 +74,7 @@ from tokenradar.flow.scan import (
     TokenResult,
 )
 from tokenradar.flow.singleflight import SingleFlight
+from tokenradar.flow.sinks import SINK_CAPACITY, FacetSink, SinkPump, SinkStats
 from tokenradar.flow.tiers import next_due
 from tokenradar.settings import Settings
 from tokenradar.supervisor import PartEvent, PartStats, Supervisor
@@ -82,7 +82,6 @@ from tokenradar.supervisor import PartEvent, PartStats, Supervisor
 log = logging.getLogger(__name__)
 
 AnyFacet = Facet[Any]
-FacetSink = Callable[[Sequence[AnyFacet]], Awaitable[None]]
 
 __all__ = [
     "NEW_POOL",
@@ -121,16 +120,6 @@ class Tracked:
 
 
 @dataclass(frozen=True, slots=True)
-class SinkStats:
-    name: str
-    pending: int  # facets waiting for this sink
-    delivered: int
-    coalesced: int  # replaced by a newer facet of the same token before delivery
-    dropped: int  # given way when the hand-off was full
-    failures: int  # calls of the sink that raised
-
-
-@dataclass(frozen=True, slots=True)
 class EngineStats:
     state: EngineState
     tracked: int
@@ -151,10 +140,6 @@ GIVE_UP_AFTER_REOPENS = 3
 #: the due-queue band of a tier's routine refreshes (hotter bands go first when overdue)
 TIER_BAND = {Tier.HOT: NORMAL, Tier.WARM: WARM, Tier.COLD: COLD}
 
-#: facets a sink's hand-off holds (one per token and kind) before the oldest give way
-SINK_CAPACITY = 100_000
-#: facets handed to a sink per call
-SINK_BATCH = 2_000
 #: how often untracked facets past their age are swept from memory, seconds
 SWEEP_INTERVAL = 60.0
 
@@ -169,49 +154,6 @@ def _lead(plan: LanePlan) -> float:
     rate = plan.settings.rate
     interval = rate.period / rate.count if rate is not None else 1.0
     return interval + LEAD_ROUND_TRIP
-
-
-class _SinkPump:
-    """One sink's hand-off and the loop that feeds it."""
-
-    def __init__(self, name: str, sink: FacetSink, capacity: int) -> None:
-        self.name = name
-        self.sink = sink
-        self.handoff = facet_handoff(capacity, name=name)
-        self.failures = 0
-        self.busy = False
-        self._idle = asyncio.Event()
-        self._idle.set()
-
-    def put(self, facets: Sequence[AnyFacet]) -> None:
-        self.handoff.put_many(facets)
-        self._idle.clear()
-
-    async def run(self) -> None:
-        while True:
-            batch = await self.handoff.get_batch(SINK_BATCH)
-            if not batch:  # closed and drained
-                self._idle.set()
-                return
-            self.busy = True
-            try:
-                await self.sink(batch)
-            except Exception:  # one broken sink must not stop the lanes or the others
-                self.failures += 1
-                log.exception("facet sink %s failed on %d facets", self.name, len(batch))
-            finally:
-                self.busy = False
-            if not len(self.handoff):
-                self._idle.set()
-
-    async def drained(self) -> None:
-        while len(self.handoff) or self.busy:
-            self._idle.clear()
-            await self._idle.wait()
-
-    def stats(self) -> SinkStats:
-        h = self.handoff.stats()
-        return SinkStats(self.name, h.pending, h.delivered, h.coalesced, h.dropped, self.failures)
 
 
 class Engine:
@@ -256,7 +198,7 @@ class Engine:
         self.give_up_after_reopens = give_up_after_reopens
         #: per facet, how long before its target a refresh is due (see :func:`next_due`)
         self._leads = {kind: _lead(plan) for kind, plan in self.plans.items()}
-        self._pumps: list[_SinkPump] = []
+        self._pumps: list[SinkPump] = []
         self.supervisor = Supervisor(clock=clock, on_event=self._part_event)
         self._part_listeners: list[Callable[[PartEvent], None]] = []
         self._rng = rng or random.Random()
@@ -512,7 +454,7 @@ class Engine:
         bounded coalescing hand-off (a slow sink sees fewer, newer facets and never
         slows a lane). Returns an unsubscribe."""
         label = name or getattr(sink, "__qualname__", None) or repr(sink)
-        pump = _SinkPump(label, sink, self._sink_capacity)
+        pump = SinkPump(label, sink, self._sink_capacity)
         self._pumps.append(pump)
         if self._state is EngineState.RUNNING:
             self.supervisor.spawn(f"sink {label}#{len(self._pumps)}", pump.run)
@@ -557,13 +499,16 @@ class Engine:
             except Exception:  # alerts and metrics listen here; they must not break a lane
                 log.exception("breaker listener %r failed on %s", listener, event)
 
+    def _lane_named(self, name: str) -> Lane | None:
+        return next((ln for ln in self.lanes.values() if ln.spec.name == name), None)
+
     def _given_up(self, lane_name: str) -> bool:
-        lane = next((ln for ln in self.lanes.values() if ln.spec.name == lane_name), None)
+        lane = self._lane_named(lane_name)
         return lane is not None and lane.breaker.reopens >= self.give_up_after_reopens
 
     def _fail_waiting(self, lane_name: str) -> None:
-        """The circuit of ``lane_name`` opened: whoever waits on it is told now."""
-        lane = next((ln for ln in self.lanes.values() if ln.spec.name == lane_name), None)
+        """The circuit of ``lane_name`` gave up: whoever waits on it is told now."""
+        lane = self._lane_named(lane_name)
         if lane is None:
             return
         error = CircuitOpen(lane_name, lane.breaker.retry_in())
