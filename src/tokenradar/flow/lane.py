@@ -35,15 +35,15 @@ from collections import Counter, deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 from tokenradar.clock import SYSTEM_CLOCK, Clock
 from tokenradar.domain import Facet, FacetKind, FacetState, TokenRef, error_facet
 from tokenradar.errors import PermanentError, RateLimited, UpstreamError
-from tokenradar.flow.breaker import BreakerState, Call, CircuitBreaker
+from tokenradar.flow.breaker import Call, CircuitBreaker
 from tokenradar.flow.due_queue import NORMAL, DueQueue, GroupedDueQueue
-from tokenradar.flow.latency import NO_SAMPLES, LatencyRing, Percentiles
+from tokenradar.flow.lane_state import _LEGAL, IllegalLaneTransition, LaneState, LaneStats
+from tokenradar.flow.latency import LatencyRing
 from tokenradar.flow.limiter import Budget
 from tokenradar.flow.retry import RetryBudget, RetryPolicy, RetryVerdict
 
@@ -54,6 +54,19 @@ FetchBatch = Callable[[Sequence[TokenRef]], Awaitable[Sequence[AnyFacet]]]
 Deliver = Callable[[Sequence[AnyFacet]], Awaitable[None]]
 
 RATE_WINDOW = 10.0  # seconds over which requests/s and tokens/s are measured
+
+
+__all__ = [
+    "RATE_WINDOW",
+    "RETRY_BUDGET_SPENT",
+    "Deliver",
+    "FetchBatch",
+    "IllegalLaneTransition",
+    "Lane",
+    "LaneSpec",
+    "LaneState",
+    "LaneStats",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,24 +87,6 @@ class LaneSpec:
             raise ValueError(f"{self.name}: max_batch and max_in_flight must be >= 1")
 
 
-class LaneState(StrEnum):
-    NEW = "new"  # built, not started
-    IDLE = "idle"  # running; nothing is due
-    WAITING = "waiting"  # work is due; waiting for budget or a free in-flight slot
-    SENDING = "sending"  # dispatching batches
-    CIRCUIT_OPEN = "circuit_open"  # the breaker is open: nothing is sent until its wait ends
-    FAILED = "failed"  # the dispatcher died; its work was failed; restarting after a backoff
-    STOPPED = "stopped"  # shut down for good
-
-
-_RUNNING = frozenset({LaneState.IDLE, LaneState.WAITING, LaneState.SENDING, LaneState.CIRCUIT_OPEN})
-_LEGAL: dict[LaneState, frozenset[LaneState]] = {
-    LaneState.NEW: _RUNNING | {LaneState.STOPPED},
-    **{s: _RUNNING | {LaneState.FAILED, LaneState.STOPPED} for s in _RUNNING},
-    LaneState.FAILED: frozenset({LaneState.IDLE, LaneState.STOPPED}),
-    LaneState.STOPPED: frozenset(),
-}
-
 #: why a token that could have been retried was not: a one-off scan does not try it
 #: again; a tracked token comes back at its next refresh (``[tiers] error_retry``)
 RETRY_BUDGET_SPENT = (
@@ -100,40 +95,6 @@ RETRY_BUDGET_SPENT = (
 
 #: dispatcher restarts back off from this many seconds, doubling up to the cap
 RESTART_BACKOFF_FIRST, RESTART_BACKOFF_MAX = 1.0, 60.0
-
-
-class IllegalLaneTransition(RuntimeError):
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class LaneStats:
-    """A snapshot for progress displays, ``/stats`` and metrics."""
-
-    name: str
-    kind: FacetKind
-    state: LaneState
-    breaker: BreakerState
-    queued: int
-    backing_off: int
-    in_flight: int
-    requests: int  # HTTP requests sent (a holders batch sends several)
-    batches: int
-    tokens_sent: int
-    delivered: int
-    ok: int
-    absent: int
-    errors: int  # refreshes that ended in an error facet
-    retries: int  # tokens put back for another attempt
-    rate_limited: int  # 429s this lane received
-    failed_batches: int
-    requests_per_s: float
-    tokens_per_s: float
-    mean_batch: float | None
-    full_batches: int  # batches that carried max_batch tokens
-    restarts: int = 0  # times the dispatcher died and was restarted
-    last_failure: str | None = None  # why it last died
-    latency: Percentiles = NO_SAMPLES  # batch durations, over the last batches
 
 
 @dataclass(slots=True)
