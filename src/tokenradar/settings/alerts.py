@@ -39,7 +39,7 @@ from pydantic import (
 
 from tokenradar.domain import Tier
 from tokenradar.settings.providers import UnsatisfiableSetting
-from tokenradar.settings.values import Duration, Flag, HttpUrl, Rate, Section
+from tokenradar.settings.values import Duration, Flag, HttpUrl, Rate, Section, merge_with_defaults
 
 
 class AlertLevel(StrEnum):
@@ -134,17 +134,7 @@ class RulesSettings(Section):
     @model_validator(mode="before")
     @classmethod
     def _merge_with_defaults(cls, data: object) -> object:
-        # ``[alerts.rules.tier_changed] cooldown = "1h"`` keeps the rule's own level
-        if not isinstance(data, dict):
-            return data
-        merged = dict(data)
-        for name, value in data.items():
-            field = cls.model_fields.get(name)
-            if isinstance(value, dict) and field is not None:
-                base = field.default
-                if isinstance(base, RuleSettings):
-                    merged[name] = {**base.model_dump(mode="json"), **value}
-        return merged
+        return merge_with_defaults(cls, data)
 
     def by_name(self) -> dict[str, RuleSettings]:
         return {name: getattr(self, name) for name in type(self).model_fields}

@@ -21,7 +21,7 @@ from __future__ import annotations
 from pydantic import model_validator
 
 from tokenradar.domain import FacetKind, Tier
-from tokenradar.settings.values import Duration, Section
+from tokenradar.settings.values import Duration, Section, merge_with_defaults
 
 
 class Freshness(Section):
@@ -61,17 +61,7 @@ class TiersSettings(Section):
     @model_validator(mode="before")
     @classmethod
     def _merge_with_defaults(cls, data: object) -> object:
-        # ``[tiers.mint] hot = "10m"`` changes one key; the others keep their defaults
-        if not isinstance(data, dict):
-            return data
-        merged = dict(data)
-        for name, value in data.items():
-            default = cls.model_fields.get(name)
-            if isinstance(value, dict) and default is not None:
-                base = default.default
-                if isinstance(base, Freshness):
-                    merged[name] = {**base.model_dump(), **value}
-        return merged
+        return merge_with_defaults(cls, data)
 
     def freshness(self, kind: FacetKind) -> Freshness:
         return {

@@ -188,3 +188,16 @@ def _ws_url(value: object) -> str | None:
 
 HttpUrl = Annotated[str, BeforeValidator(_http_url)]
 WsUrl = Annotated[str | None, BeforeValidator(_ws_url)]
+
+
+def merge_with_defaults(cls: type[BaseModel], data: object) -> object:
+    """For a ``mode="before"`` validator: each sub-table given (``[tiers.mint] hot =
+    "10m"``) changes only the keys it names; the others keep that field's default."""
+    if not isinstance(data, dict):
+        return data
+    merged = dict(data)
+    for name, value in data.items():
+        field = cls.model_fields.get(name)
+        if isinstance(value, dict) and field is not None and isinstance(field.default, BaseModel):
+            merged[name] = {**field.default.model_dump(mode="json"), **value}
+    return merged
