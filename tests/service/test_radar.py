@@ -22,6 +22,19 @@ from tokenradar.store.records import ScanStatus
 MARKET, MINT = FacetKind.MARKET, FacetKind.MINT
 
 
+def market_radar(tmp_path: Path, *, storage: dict[str, Any] | None = None, **plan: Any) -> Radar:
+    """A Radar over one in-memory market lane (``plan``: MemoryPlans.plan's options)."""
+    settings = Settings.model_validate(
+        {"storage": {"url": f"sqlite:///{tmp_path / 'r.db'}", **(storage or {})}}
+    )
+    return Radar(
+        settings,
+        kinds=[MARKET],
+        plans={MARKET: MemoryPlans(SYSTEM_CLOCK).plan(MARKET, **plan)},
+        budgets={"mem": memory_budget(SYSTEM_CLOCK)},
+    )
+
+
 def radar_for(tmp_path: Path, **kw: Any) -> tuple[Radar, MemoryPlans]:
     settings = Settings.model_validate({"storage": {"url": f"sqlite:///{tmp_path / 'r.db'}"}})
     plans = MemoryPlans(SYSTEM_CLOCK)
@@ -85,18 +98,10 @@ async def test_a_big_scan_is_scored_off_the_event_loop(tmp_path: Path) -> None:
 
 
 async def test_the_deadline_ends_a_scan_and_says_what_was_not_fetched(tmp_path: Path) -> None:
-    settings = Settings.model_validate({"storage": {"url": f"sqlite:///{tmp_path / 'r.db'}"}})
-    plans = MemoryPlans(SYSTEM_CLOCK)
-
     async def never(tokens: Any) -> Any:
         await asyncio.sleep(3600)
 
-    radar = Radar(
-        settings,
-        kinds=[MARKET],
-        plans={MARKET: plans.plan(MARKET, answer=never)},
-        budgets={"mem": memory_budget(SYSTEM_CLOCK)},
-    )
+    radar = market_radar(tmp_path, answer=never)
     async with radar:
         scan = await radar.scan(solana_tokens(5), max_time=0.3)
         await asyncio.wait_for(scan.wait(tick=0.05), 5)
@@ -115,18 +120,10 @@ def test_token_refs_are_hashable_views_of_identity() -> None:
 async def test_a_dead_writer_ends_open_scans_at_once_and_makes_health_critical(
     tmp_path: Path,
 ) -> None:
-    settings = Settings.model_validate({"storage": {"url": f"sqlite:///{tmp_path / 'r.db'}"}})
-    plans = MemoryPlans(SYSTEM_CLOCK)
-
     async def slow(tokens: Any) -> Any:
         await asyncio.sleep(3600)
 
-    radar = Radar(
-        settings,
-        kinds=[MARKET],
-        plans={MARKET: plans.plan(MARKET, answer=slow)},
-        budgets={"mem": memory_budget(SYSTEM_CLOCK)},
-    )
+    radar = market_radar(tmp_path, answer=slow)
 
     class WriterBug(BaseException):
         """Stands for a bug in the writer task: nothing it handles catches it."""
@@ -186,16 +183,7 @@ async def test_a_stalled_database_still_returns_the_results_within_the_grace(
     from tokenradar.errors import StorageError
 
     db = tmp_path / "r.db"
-    settings = Settings.model_validate(
-        {"storage": {"url": f"sqlite:///{db}", "busy_timeout": 0.05}}
-    )
-    plans = MemoryPlans(SYSTEM_CLOCK)
-    radar = Radar(
-        settings,
-        kinds=[MARKET],
-        plans={MARKET: plans.plan(MARKET)},
-        budgets={"mem": memory_budget(SYSTEM_CLOCK)},
-    )
+    radar = market_radar(tmp_path, storage={"busy_timeout": 0.05})
     other = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
     loop = asyncio.get_running_loop()
     await radar.__aenter__()
@@ -225,16 +213,7 @@ async def test_a_second_interrupt_stops_waiting_for_the_database(tmp_path: Path)
     from tokenradar.errors import StorageError
 
     db = tmp_path / "r.db"
-    settings = Settings.model_validate(
-        {"storage": {"url": f"sqlite:///{db}", "busy_timeout": 0.05}}
-    )
-    plans = MemoryPlans(SYSTEM_CLOCK)
-    radar = Radar(
-        settings,
-        kinds=[MARKET],
-        plans={MARKET: plans.plan(MARKET)},
-        budgets={"mem": memory_budget(SYSTEM_CLOCK)},
-    )
+    radar = market_radar(tmp_path, storage={"busy_timeout": 0.05})
     other = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
     loop = asyncio.get_running_loop()
     await radar.__aenter__()
