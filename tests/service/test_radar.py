@@ -11,7 +11,7 @@ import pytest
 
 from flow.memory import MemoryPlans, memory_budget, solana_tokens
 from tokenradar.clock import SYSTEM_CLOCK
-from tokenradar.domain import FacetKind, Score, TokenRef
+from tokenradar.domain import FacetKind, Score
 from tokenradar.scoring.scorer import Scorer
 from tokenradar.service import HealthStatus, Radar
 from tokenradar.service.radar import RadarNotOpen
@@ -109,12 +109,6 @@ async def test_the_deadline_ends_a_scan_and_says_what_was_not_fetched(tmp_path: 
     assert outcome.stats.failed == 5
     reasons = {r.missing[MARKET] for r in outcome.results}
     assert reasons == {"not fetched within --max-time 0.3s"}
-
-
-def test_token_refs_are_hashable_views_of_identity() -> None:
-    # the facade's reads key by TokenRef; a sanity check of the identity contract it relies on
-    a = TokenRef.parse("So11111111111111111111111111111111111111112")
-    assert a == TokenRef.parse(f"solana:{a.address}")
 
 
 async def test_a_dead_writer_ends_open_scans_at_once_and_makes_health_critical(
